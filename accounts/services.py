@@ -1,0 +1,77 @@
+"""Account services: the audit trail (more account services arrive with the accounts issue)."""
+
+import logging
+from typing import Any
+
+from majed_vanna.request_context import client_ip_var, current_request_id, user_agent_var
+
+from .models import AuditLog
+
+logger = logging.getLogger(__name__)
+
+SECRET_MARKERS = ("password", "secret", "token", "api_key", "apikey", "signature", "authorization")
+
+
+def scrub(details: Any) -> Any:
+    """Drop any value whose key looks like a secret: audit rows never hold one."""
+    if isinstance(details, dict):
+        return {
+            key: ("[redacted]" if any(m in str(key).lower() for m in SECRET_MARKERS) else scrub(value))
+            for key, value in details.items()
+        }
+    if isinstance(details, list):
+        return [scrub(item) for item in details]
+    return details
+
+
+def _actor_fields(actor) -> tuple[str, str]:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return "", ""
+    client_id = getattr(actor, "integration_client_id", None)
+    if client_id:
+        return str(client_id), getattr(actor, "client_name", "") or ""
+    return str(actor.pk), getattr(actor, "username", "") or ""
+
+
+def audit_record(
+    *,
+    action: str,
+    actor=None,
+    resource: str = "",
+    resource_id: Any = "",
+    details: dict | None = None,
+    success: bool = True,
+    error_message: str = "",
+    actor_id: str | None = None,
+    actor_name: str | None = None,
+) -> AuditLog:
+    """Write one audit row with the current request's id, IP and user agent."""
+    user_id, username = _actor_fields(actor)
+    return AuditLog.objects.create(
+        user_id=actor_id if actor_id is not None else user_id,
+        username=actor_name if actor_name is not None else username,
+        action=action,
+        resource=resource,
+        resource_id=str(resource_id or ""),
+        details=scrub(details or {}),
+        ip_address=client_ip_var.get(),
+        user_agent=user_agent_var.get() or "",
+        request_id=current_request_id() or "",
+        success=success,
+        error_message=error_message[:500],
+    )
+
+
+def audit_permission_denied(*, request, permission: str) -> None:
+    """Audit a refused call (``permission.denied``); never lets an audit failure hide the 403."""
+    try:
+        audit_record(
+            action="permission.denied",
+            actor=request.user,
+            resource=request.path[:64],
+            details={"method": request.method, "permission": permission},
+            success=False,
+            error_message="Permission denied",
+        )
+    except Exception:
+        logger.exception("Could not write the permission.denied audit row")

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class ConfigApiConfig(AppConfig):
+    name = "config_api"

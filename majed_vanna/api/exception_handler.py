@@ -1,0 +1,90 @@
+"""The single place that turns exceptions into the error envelope (contract §1).
+
+Handles ``ApplicationError`` subclasses, DRF's exceptions, Django's ``Http404``, ``PermissionDenied``,
+``ValidationError`` and ``RequestDataTooBig``. Anything else is logged with the request id and answered
+500 INTERNAL_ERROR without exception text.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+from majed_vanna.exceptions import ApplicationError
+
+from .envelope import error_envelope
+
+logger = logging.getLogger("majed_vanna.errors")
+
+_DRF_CODES = [
+    (drf.ValidationError, 422, "VALIDATION_ERROR", "Invalid input parameters"),
+    (drf.ParseError, 400, "BAD_REQUEST", None),
+    (drf.UnsupportedMediaType, 400, "BAD_REQUEST", None),
+    (drf.NotAuthenticated, 401, "AUTHENTICATION_FAILED", None),
+    (drf.AuthenticationFailed, 401, "AUTHENTICATION_FAILED", None),
+    (drf.PermissionDenied, 403, "PERMISSION_DENIED", None),
+    (drf.NotFound, 404, "RESOURCE_NOT_FOUND", "Resource not found"),
+    (drf.MethodNotAllowed, 405, "METHOD_NOT_ALLOWED", None),
+    (drf.NotAcceptable, 406, "NOT_ACCEPTABLE", None),
+    (drf.Throttled, 429, "RATE_LIMIT_EXCEEDED", "Too many requests"),
+]
+
+
+def normalize_details(detail):
+    """DRF error detail -> ``{field: [messages]}``; a bare list becomes ``non_field_errors``."""
+    if isinstance(detail, dict):
+        return {str(key): _messages(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return {"non_field_errors": _messages(detail)}
+    return {"non_field_errors": [str(detail)]}
+
+
+def _messages(value):
+    if isinstance(value, dict):
+        return {str(key): _messages(item) for key, item in value.items()}
+    if isinstance(value, list):
+        if any(isinstance(item, dict) for item in value):
+            return [_messages(item) for item in value]
+        return [str(item) for item in value]
+    return [str(value)]
+
+
+def envelope_for_exception(exc) -> tuple[int, dict, dict]:
+    """(status, envelope, headers) for any exception; unknown ones are logged and become a plain 500."""
+    headers: dict = {}
+    if isinstance(exc, ApplicationError):
+        return exc.status_code, error_envelope(exc.code, exc.message, exc.details), dict(exc.headers)
+    if isinstance(exc, Http404):
+        return 404, error_envelope("RESOURCE_NOT_FOUND", "Resource not found"), headers
+    if isinstance(exc, DjangoPermissionDenied):
+        return 403, error_envelope("PERMISSION_DENIED", "You do not have permission to perform this action"), headers
+    if isinstance(exc, DjangoValidationError):
+        details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return 422, error_envelope("VALIDATION_ERROR", "Invalid input parameters", details), headers
+    if isinstance(exc, RequestDataTooBig):
+        return 413, error_envelope("PAYLOAD_TOO_LARGE", "Request body is too large"), headers
+    for klass, status, code, message in _DRF_CODES:
+        if isinstance(exc, klass):
+            details = normalize_details(exc.detail) if isinstance(exc, drf.ValidationError) else None
+            if isinstance(exc, drf.Throttled):
+                headers["Retry-After"] = str(max(1, int(exc.wait or 1)))
+            return status, error_envelope(code, message or str(exc.detail), details), headers
+    if isinstance(exc, drf.APIException):
+        return (
+            exc.status_code,
+            error_envelope("BAD_REQUEST" if exc.status_code < 500 else "INTERNAL_ERROR", str(exc.detail)),
+            headers,
+        )
+    logger.exception("Unhandled exception", exc_info=exc)
+    return 500, error_envelope("INTERNAL_ERROR", "An unexpected error occurred"), headers
+
+
+def api_exception_handler(exc, context):
+    status, body, headers = envelope_for_exception(exc)
+    response = Response(body, status=status, headers=headers)
+    response.enveloped = True
+    return response

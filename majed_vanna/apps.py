@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MajedVannaConfig(AppConfig):
+    name = "majed_vanna"
+    verbose_name = "Majed Vanna core"

@@ -1,0 +1,11 @@
+"""Test profile: fast hashing, quiet logs. Database and Redis still come from the environment,
+so the same suite runs on SQLite + local memory and on PostgreSQL + Redis (see .ci/run)."""
+
+from .base import *  # noqa: F403
+
+SECRET_KEY = SECRET_KEY or "test-secret-key-not-for-production-" + "x" * 20  # noqa: F405
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+SIMPLE_JWT["SIGNING_KEY"] = JWT_SIGNING_KEY or derived_key(SECRET_KEY, "jwt")  # noqa: F405

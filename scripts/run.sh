@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# One command to set up and run the server on embedded defaults (SQLite, in-process cache, channel
+# layer and tasks, demo data, no LLM key): http://localhost:${PORT:-7777}/api/v1/docs/
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/bootstrap.sh
+py=.venv/bin/python
+echo "==> migrating"
+$py manage.py migrate --noinput
+$py manage.py collectstatic --noinput --verbosity 0
+if $py manage.py help seed_demo >/dev/null 2>&1; then
+  $py manage.py seed_demo
+fi
+host=${HOST:-127.0.0.1}
+port=${PORT:-7777}
+echo "==> serving on http://localhost:${port}/api/v1/ (docs: /api/v1/docs/, admin: /admin/)"
+exec .venv/bin/daphne -b "$host" -p "$port" --proxy-headers majed_vanna.asgi:application
