@@ -3,6 +3,10 @@
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.permissions import Role
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -24,5 +28,38 @@ def _clear():
 
 
 @pytest.fixture
+def password():
+    return DEFAULT_PASSWORD
+
+
+@pytest.fixture
 def api_client():
     return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory(role=Role.NORMAL)
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(role=Role.SUPERUSER)
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(role=Role.ADMIN)
+
+
+@pytest.fixture
+def api_client_for(db):
+    """``api_client_for(user)``: an APIClient sending a real JWT access token for ``user``."""
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        token = RefreshToken.for_user(user).access_token
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return make

@@ -6,22 +6,20 @@ Views declare their rates next to themselves::
     throttle_rates = {"list": "100/hour", "create": "50/hour"}   # by ViewSet action (or HTTP method)
 
 Endpoints that declare none get the global default (``DEFAULT_THROTTLE_RATE``, replaced at run time by
-the runtime configuration through ``set_default_rate_provider``). Each throttled response carries
+``rate_limit_max_requests``/``rate_limit_window`` of the runtime configuration). Each throttled response carries
 ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset``; a 429 adds ``Retry-After``.
 """
 
-import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
-from .callers import caller_key
+from majed_vanna.runtime import runtime_value
 
-logger = logging.getLogger(__name__)
+from .callers import caller_key
 
 _PERIODS = {
     "s": 1,
@@ -36,21 +34,14 @@ _PERIODS = {
     "day": 86400,
 }
 
-_default_rate_provider: Callable[[], str] | None = None
-
-
-def set_default_rate_provider(provider: Callable[[], str] | None) -> None:
-    """Let the runtime configuration supply the global default rate (e.g. ``"100/3600s"``)."""
-    global _default_rate_provider
-    _default_rate_provider = provider
-
 
 def default_rate() -> str:
-    if _default_rate_provider is not None:
-        try:
-            return _default_rate_provider()
-        except Exception:  # a broken provider must not take the API down
-            logger.exception("Default rate provider failed; using DEFAULT_THROTTLE_RATE")
+    """The global default per caller: ``rate_limit_max_requests`` per ``rate_limit_window`` seconds from the
+    runtime configuration, else ``DEFAULT_THROTTLE_RATE``."""
+    max_requests = runtime_value("rate_limit_max_requests", None)
+    window = runtime_value("rate_limit_window", None)
+    if max_requests and window:
+        return f"{int(max_requests)}/{int(window)}s"
     return settings.DEFAULT_THROTTLE_RATE
 
 
