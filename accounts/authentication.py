@@ -8,8 +8,9 @@ Every refusal is a plain 401 AUTHENTICATION_FAILED that does not say which check
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication as _SimpleJWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import InvalidToken
 
 from . import tokens
 
@@ -18,6 +19,12 @@ INVALID_TOKEN = "Invalid or expired token"
 
 class JWTAuthentication(_SimpleJWTAuthentication):
     www_authenticate_realm = "api"
+
+    def get_raw_token(self, header):
+        try:
+            return super().get_raw_token(header)
+        except AuthenticationFailed:
+            raise AuthenticationFailed("Authorization header must be 'Bearer <token>'", code="bad_authorization_header")
 
     def get_validated_token(self, raw_token):
         try:

@@ -10,7 +10,6 @@
 import math
 import time
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -22,6 +21,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 REMEMBER_ME_CLAIM = "rmb"
+# Issue time in microseconds: ``iat`` has whole seconds, too coarse to tell a token issued just before a
+# password reset from one issued just after it.
+ISSUED_AT_US_CLAIM = "iat_us"
 _DENY_PREFIX = "jwt:deny:"
 
 
@@ -46,6 +48,7 @@ def issue_token_pair(*, user, remember_me: bool = False) -> TokenPair:
     """A new access + refresh token for ``user``; the refresh token is recorded as outstanding."""
     refresh = RefreshToken()
     refresh[api_settings.USER_ID_CLAIM] = str(user.pk)
+    refresh[ISSUED_AT_US_CLAIM] = int(refresh.current_time.timestamp() * 1_000_000)
     lifetime = api_settings.REFRESH_TOKEN_LIFETIME
     if remember_me:
         lifetime = settings.JWT_REMEMBER_ME_REFRESH_LIFETIME
@@ -92,10 +95,17 @@ def decode_refresh(raw: str, *, allow_expired: bool = False) -> dict | None:
 
 
 def issued_before_cutoff(payload, user) -> bool:
-    """True when the token was issued before the user's ``tokens_valid_after`` (whole seconds)."""
+    """True when the token was issued before the user's ``tokens_valid_after``.
+
+    Tokens from ``issue_token_pair`` carry their issue time in microseconds; any other token (e.g. built
+    with simplejwt's ``for_user``) is compared in whole seconds.
+    """
     cutoff = getattr(user, "tokens_valid_after", None)
     if cutoff is None:
         return False
+    issued_at_us = payload.get(ISSUED_AT_US_CLAIM)
+    if isinstance(issued_at_us, int):
+        return issued_at_us < int(cutoff.timestamp() * 1_000_000)
     issued_at = payload.get("iat")
     if issued_at is None:
         return True
@@ -137,8 +147,3 @@ def deny_access_token(payload) -> None:
 def access_token_denied(payload) -> bool:
     jti = payload.get(api_settings.JTI_CLAIM)
     return bool(jti) and cache.get(_DENY_PREFIX + str(jti)) is not None
-
-
-def token_timestamp(payload, claim: str = "exp") -> datetime | None:
-    value = payload.get(claim)
-    return datetime_from_epoch(value) if value is not None else None
