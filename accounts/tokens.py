@@ -117,7 +117,8 @@ def blacklist_jti(jti: str) -> bool:
 
     Runs under ``select_for_update`` so that two concurrent refreshes of one token cannot both win.
     """
-    outstanding = OutstandingToken.objects.select_for_update().filter(jti=jti).first()
+    # order_by: the model orders by user (an outer join), which FOR UPDATE refuses on PostgreSQL.
+    outstanding = OutstandingToken.objects.select_for_update().filter(jti=jti).order_by("pk").first()
     if outstanding is None:
         return False
     _, created = BlacklistedToken.objects.get_or_create(token=outstanding)

@@ -1,5 +1,6 @@
 """Small helpers shared by the accounts tests."""
 
+import itertools
 import json
 
 from django.urls import reverse
@@ -14,12 +15,13 @@ CHANGE_PASSWORD_URL = reverse("api-v1:auth-change-password")
 USERS_URL = reverse("api-v1:users-list")
 AUDIT_URL = reverse("api-v1:audit-logs-list")
 
-_ip_counter = iter(range(1, 250))
+_ip_counter = itertools.count(1)
 
 
 def fresh_ip() -> str:
     """A new client IP, so tests are not slowed down by the 5/minute per-IP login limit."""
-    return f"10.0.0.{next(_ip_counter)}"
+    n = next(_ip_counter)
+    return f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
 
 
 def user_url(user_or_id, suffix: str = "") -> str:
@@ -30,9 +32,10 @@ def user_url(user_or_id, suffix: str = "") -> str:
     return reverse(f"api-v1:{name}", kwargs={"user_id": user_id})
 
 
-def login(client, username: str, password: str, *, ip: str | None = None, **extra):
+def login(client, username: str, password: str, *, ip: str | None = None, headers: dict | None = None, **extra):
+    """POST auth/login; ``extra`` goes into the body, ``headers`` into the WSGI environ."""
     body = {"username": username, "password": password, **extra}
-    return client.post(LOGIN_URL, body, format="json", REMOTE_ADDR=ip or fresh_ip())
+    return client.post(LOGIN_URL, body, format="json", REMOTE_ADDR=ip or fresh_ip(), **(headers or {}))
 
 
 def bearer(client, access_token: str):
