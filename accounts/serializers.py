@@ -1,5 +1,6 @@
 """Input and output shapes of the accounts endpoints (contract §5). Shape only: no rules here."""
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from .models import AuditLog
@@ -99,6 +100,18 @@ class UserOutputSerializer(serializers.Serializer):
         return user.username in self.context.get("locked_usernames", ())
 
 
+class _PageFields(serializers.Serializer):
+    total = serializers.IntegerField()
+    page = serializers.IntegerField()
+    per_page = serializers.IntegerField()
+    has_next = serializers.BooleanField()
+
+
+@extend_schema_serializer(many=False)  # already the page: no list wrapping
+class UserListOutputSerializer(_PageFields):
+    users = UserOutputSerializer(many=True)
+
+
 class UserCreateInputSerializer(serializers.Serializer):
     username = serializers.EmailField(max_length=254)
     password = _password_field(help_text="At least 12 characters; not common, numeric or like the username.")
@@ -142,6 +155,11 @@ class ConversationSummarySerializer(serializers.Serializer):
         return dict(instance)
 
 
+@extend_schema_serializer(many=False)  # already the page: no list wrapping
+class ConversationListOutputSerializer(_PageFields):
+    conversations = ConversationSummarySerializer(many=True)
+
+
 # --- audit
 class AuditLogOutputSerializer(serializers.ModelSerializer):
     class Meta:
@@ -162,3 +180,8 @@ class AuditLogOutputSerializer(serializers.ModelSerializer):
             "error_message",
         ]
         read_only_fields = fields
+
+
+@extend_schema_serializer(many=False)  # already the page: no list wrapping
+class AuditLogListOutputSerializer(_PageFields):
+    logs = AuditLogOutputSerializer(many=True)

@@ -94,7 +94,8 @@ def user_update(*, actor, user: User, data: dict) -> User:
     """Apply ``data`` (any of ``username``, ``role``, ``active``, ``must_change_password``).
 
     Unchanged values are accepted as no-ops. On oneself only ``username`` may change (403 otherwise).
-    A superuser may not give anyone a role above normal. Deactivating revokes every token.
+    A superuser may not give anyone a role above normal, nor change ``active`` (deactivating is the soft
+    delete, which needs ``delete_user``). Deactivating revokes every token.
     """
     if "username" in data:
         data = {**data, "username": lockout.normalize_username(data["username"])}
@@ -115,6 +116,11 @@ def user_update(*, actor, user: User, data: dict) -> User:
     elif "role" in changes and not role_can_manage(actor_role=_actor_role(actor), target_role=changes["role"]):
         audit_denied_and_raise(
             actor=actor, message="You may not give this role.", resource_id=user.pk, action="user.update"
+        )
+    elif "active" in changes and "delete_user" not in getattr(actor, "mv_permissions", ()):
+        # Deactivating is the soft delete and reactivating undoes one: both need delete_user.
+        audit_denied_and_raise(
+            actor=actor, message="You may not activate or deactivate users.", resource_id=user.pk, action="user.update"
         )
     if "username" in changes:
         _check_username_free(changes["username"], exclude_pk=user.pk)

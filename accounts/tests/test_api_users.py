@@ -72,6 +72,7 @@ def test_create_user(admin, api_client_for):
         USERS_URL, {"username": "New.Person@Example.com", "password": "long-enough-password-1"}, format="json"
     )
     assert response.status_code == 201
+    assert response["X-RateLimit-Limit"] == "50"
     data = response.json()["data"]
     assert data["username"] == "new.person@example.com"
     assert data["role"] == "normal" and data["must_change_password"] is True and data["active"] is True
@@ -164,10 +165,13 @@ def test_username_clash_on_update_is_409(admin, user, api_client_for):
     assert response.status_code == 409
 
 
-def test_superuser_may_not_promote(superuser, user, api_client_for):
-    response = api_client_for(superuser).patch(user_url(user), {"role": "superuser"}, format="json")
-    assert response.status_code == 403
-    assert User.objects.get(pk=user.pk).role == "normal"
+def test_superuser_may_not_promote_or_deactivate(superuser, user, api_client_for):
+    client = api_client_for(superuser)
+    assert client.patch(user_url(user), {"role": "superuser"}, format="json").status_code == 403
+    assert client.patch(user_url(user), {"active": False}, format="json").status_code == 403
+    user.refresh_from_db()
+    assert user.role == "normal" and user.is_active
+    assert client.patch(user_url(user), {"must_change_password": True}, format="json").status_code == 200
 
 
 def test_deactivating_revokes_tokens_and_reactivating_works(admin, api_client_for):
@@ -184,6 +188,7 @@ def test_soft_delete_keeps_the_row_and_the_audit(admin, user, api_client_for):
     client = api_client_for(admin)
     response = client.delete(user_url(user))
     assert response.status_code == 200 and response.json()["data"] is None
+    assert response["X-RateLimit-Limit"] == "20"
     row = client.get(user_url(user)).json()["data"]
     assert row["active"] is False
     assert audit_rows("user.delete")[0].resource_id == str(user.pk)

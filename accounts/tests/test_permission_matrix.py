@@ -56,6 +56,7 @@ MATRIX = {
     "patch self role admin": ("patch", "{self}", {"role": "admin"}, (401, 403, 403, 200, 403, PCR)),
     "patch self inactive": ("patch", "{self}", {"active": False}, (401, 403, 403, 403, 403, PCR)),
     "patch normal": ("patch", "{normal}", {"must_change_password": True}, (401, 404, 200, 200, 404, PCR)),
+    "patch normal inactive": ("patch", "{normal}", {"active": False}, (401, 404, 403, 200, 404, PCR)),
     "patch normal to admin": ("patch", "{normal}", {"role": "admin"}, (401, 404, 403, 200, 404, PCR)),
     "put normal": ("put", "{normal}", "full", (401, 404, 200, 200, 404, PCR)),
     "patch superuser": ("patch", "{superuser}", {"active": False}, (401, 404, 404, 200, 404, PCR)),

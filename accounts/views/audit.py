@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from majed_vanna.api.viewsets import BaseViewSet
 
 from .. import selectors
-from ..serializers import AuditLogOutputSerializer
+from ..serializers import AuditLogListOutputSerializer, AuditLogOutputSerializer
 
 
 @extend_schema(tags=["audit"])
@@ -24,7 +24,7 @@ class AuditLogViewSet(BaseViewSet):
             OpenApiParameter("since", str, description="ISO 8601 date-time, inclusive."),
             OpenApiParameter("until", str, description="ISO 8601 date-time, inclusive."),
         ],
-        responses={200: AuditLogOutputSerializer(many=True)},
+        responses={200: AuditLogListOutputSerializer},
         description="Audit rows, newest first.",
     )
     def list(self, request):

@@ -13,14 +13,20 @@ from majed_vanna.api.viewsets import BaseViewSet
 
 from .. import selectors, services
 from ..serializers import (
+    ConversationListOutputSerializer,
     ConversationSummarySerializer,
     ResetPasswordOutputSerializer,
     UserCreateInputSerializer,
+    UserListOutputSerializer,
     UserOutputSerializer,
     UserUpdateInputSerializer,
 )
 
 USER_ID = OpenApiParameter("user_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="Page number, from 1."),
+    OpenApiParameter("per_page", int, description="Items per page, 1 to 100 (default 20)."),
+]
 
 
 @extend_schema_view(
@@ -28,7 +34,7 @@ USER_ID = OpenApiParameter("user_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
     update=extend_schema(parameters=[USER_ID]),
     partial_update=extend_schema(parameters=[USER_ID]),
     destroy=extend_schema(parameters=[USER_ID]),
-    conversations=extend_schema(parameters=[USER_ID]),
+    conversations=extend_schema(parameters=[USER_ID, *PAGE_PARAMETERS]),
     unlock=extend_schema(parameters=[USER_ID]),
     reset_password=extend_schema(parameters=[USER_ID]),
 )
@@ -66,7 +72,7 @@ class UserViewSet(BaseViewSet):
                 description="username, role, active, created_at, updated_at, last_login; prefix '-' to reverse.",
             ),
         ],
-        responses={200: UserOutputSerializer(many=True)},
+        responses={200: UserListOutputSerializer},
         description="Users the caller may see (admins: everyone; superusers: normal users and themselves).",
     )
     def list(self, request):
@@ -114,7 +120,10 @@ class UserViewSet(BaseViewSet):
         services.user_delete(actor=request.user, user=self._target())
         return self.deleted("User deleted")
 
-    @extend_schema(responses={200: ConversationSummarySerializer(many=True)})
+    @extend_schema(
+        responses={200: ConversationListOutputSerializer},
+        description="The user's conversations (empty until the agent app provides them).",
+    )
     @action(detail=True, methods=["get"])
     def conversations(self, request, user_id=None):
         user = self._target()
