@@ -29,6 +29,8 @@ class User(AbstractBaseUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.NORMAL)
     is_active = models.BooleanField(default=True)
     must_change_password = models.BooleanField(default=False)
+    # Tokens issued before this moment are refused: set on password change/reset and deactivation.
+    tokens_valid_after = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,8 +1,124 @@
 """Read-side helpers of the accounts app, for this app's views and for other apps."""
 
+import importlib
+import uuid
 from datetime import datetime
 
-from .models import AuditLog
+from django.db.models import Q, QuerySet
+
+from majed_vanna.exceptions import NotFoundError, ValidationFailedError
+
+from . import lockout
+from .filters import AuditLogFilter, UserFilter
+from .models import AuditLog, User
+from .permissions import INTEGRATION_ROLE, Role
+
+
+def _is_client(principal) -> bool:
+    return bool(getattr(principal, "integration_client_id", None))
+
+
+def user_visible_queryset(*, actor) -> QuerySet[User]:
+    """Users ``actor`` may see: admins everyone, superusers normal users and themselves, anyone else
+    only themselves, integration clients nobody (contract §4)."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or _is_client(actor):
+        return User.objects.none()
+    role = getattr(actor, "role", None)
+    if role == Role.ADMIN:
+        return User.objects.all()
+    if role == Role.SUPERUSER:
+        return User.objects.filter(Q(role=Role.NORMAL) | Q(pk=actor.pk))
+    return User.objects.filter(pk=actor.pk)
+
+
+def user_get_visible(*, actor, user_id) -> User:
+    """The user with ``user_id`` if ``actor`` may see them; 404 otherwise (never reveal existence)."""
+    try:
+        pk = uuid.UUID(str(user_id))
+    except ValueError:
+        raise NotFoundError("User not found")
+    user = user_visible_queryset(actor=actor).filter(pk=pk).first()
+    if user is None:
+        raise NotFoundError("User not found")
+    return user
+
+
+def _filtered(filterset_class, params, queryset):
+    filterset = filterset_class(params, queryset=queryset)
+    if not filterset.is_valid():
+        raise ValidationFailedError(details={k: [str(m) for m in v] for k, v in filterset.errors.items()})
+    return filterset.qs
+
+
+def user_list(*, actor, params) -> QuerySet[User]:
+    """Visible users filtered by ``role``, ``active``, ``search`` and sorted by ``ordering``."""
+    return _filtered(UserFilter, params, user_visible_queryset(actor=actor).order_by("username"))
+
+
+def user_lock_states(*, users) -> set[str]:
+    """Usernames among ``users`` that are locked out right now."""
+    return lockout.locked_usernames([user.username for user in users])
+
+
+def user_conversation_list(*, user: User):
+    """Conversations of ``user`` for ``GET users/{id}/conversations``.
+
+    The agent app provides ``agent.selectors.conversations_for_user(*, user)`` returning a sequence or
+    QuerySet of plain dicts; until it does, this is an empty list.
+    """
+    try:
+        module = importlib.import_module("agent.selectors")
+    except ModuleNotFoundError as exc:
+        if exc.name != "agent.selectors":
+            raise
+        return []
+    provider = getattr(module, "conversations_for_user", None)
+    return provider(user=user) if provider is not None else []
+
+
+def audit_log_list(*, params) -> QuerySet[AuditLog]:
+    """Audit rows, newest first, filtered by ``action``, ``user_id``, ``resource``, ``success``,
+    ``since`` and ``until``."""
+    return _filtered(AuditLogFilter, params, AuditLog.objects.order_by("-timestamp", "-id"))
+
+
+def principal_profile(principal) -> dict:
+    """What ``auth/me`` says about the caller: a user or an integration client (contract §5)."""
+    permissions = sorted(getattr(principal, "mv_permissions", ()) or ())
+    if _is_client(principal):
+        return {
+            "principal_type": "integration_client",
+            "client_id": str(principal.integration_client_id),
+            "client_name": getattr(principal, "client_name", "") or "",
+            "role": INTEGRATION_ROLE,
+            "roles": [INTEGRATION_ROLE],
+            "permissions": permissions,
+            "must_change_password": False,
+        }
+    return {
+        "principal_type": "user",
+        "id": str(principal.pk),
+        "username": principal.username,
+        "role": principal.role,
+        "roles": [principal.role],
+        "permissions": permissions,
+        "must_change_password": principal.must_change_password,
+        "active": principal.is_active,
+        "created_at": principal.created_at,
+        "last_login": principal.last_login,
+    }
+
+
+def user_token_profile(user: User) -> dict:
+    """The ``user`` block of the login response."""
+    return {
+        "id": str(user.pk),
+        "username": user.username,
+        "role": user.role,
+        "roles": [user.role],
+        "permissions": sorted(user.mv_permissions),
+        "must_change_password": user.must_change_password,
+    }
 
 
 def audit_log_recent(*, since: datetime, limit: int = 50) -> list[dict]:

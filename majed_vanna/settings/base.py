@@ -299,3 +299,12 @@ def derived_key(secret: str, purpose: str) -> str:
     import hmac
 
     return hmac.new(secret.encode(), f"majed-vanna:{purpose}".encode(), hashlib.sha256).hexdigest()
+
+
+# --- Accounts (contract §3, §5, §8): login protection and the demo admin's password.
+LOGIN_RATE = env("LOGIN_RATE", "5/minute")  # per client IP and per attempted username
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)  # consecutive failures before the lockout
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+MV_ADMIN_PASSWORD = env("MV_ADMIN_PASSWORD")  # seed_demo's password for admin@example.com; generated if unset
+# The Django admin login shares the API's lockout (and is audited).
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutModelBackend"]

@@ -1,11 +1,15 @@
-"""Account services: the audit trail (more account services arrive with the accounts issue)."""
+"""The audit trail (contract §5 "Audit"): one row per state change or security event, never a secret."""
 
 import logging
+from datetime import timedelta
 from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
 
 from majed_vanna.request_context import client_ip_var, current_request_id, user_agent_var
 
-from .models import AuditLog
+from ..models import AuditLog
 
 logger = logging.getLogger(__name__)
 
@@ -75,3 +79,36 @@ def audit_permission_denied(*, request, permission: str) -> None:
         )
     except Exception:
         logger.exception("Could not write the permission.denied audit row")
+
+
+def audit_denied_and_raise(*, actor, message: str, resource: str = "user", resource_id: Any = "", action: str = ""):
+    """Audit a refusal decided in a service (``permission.denied``) and raise 403 PERMISSION_DENIED."""
+    from majed_vanna.exceptions import PermissionDeniedError
+
+    audit_record(
+        action="permission.denied",
+        actor=actor,
+        resource=resource,
+        resource_id=resource_id,
+        details={"operation": action},
+        success=False,
+        error_message=message,
+    )
+    raise PermissionDeniedError(message)
+
+
+@transaction.atomic
+def audit_prune(*, older_than_days: int, actor_name: str = "manage.py") -> int:
+    """Delete audit rows older than ``older_than_days`` days (retention); the pruning is itself audited."""
+    if older_than_days < 1:
+        raise ValueError("older_than_days must be at least 1")
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = AuditLog.objects.filter(timestamp__lt=cutoff).delete()
+    audit_record(
+        action="audit.prune",
+        actor_id="",
+        actor_name=actor_name,
+        resource="audit_log",
+        details={"older_than_days": older_than_days, "deleted": deleted, "cutoff": cutoff.isoformat()},
+    )
+    return deleted

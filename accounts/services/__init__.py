@@ -1,0 +1,31 @@
+"""Account services (writes). Re-exported here so other apps import ``accounts.services.<name>``."""
+
+from .audit import audit_denied_and_raise, audit_permission_denied, audit_prune, audit_record, scrub
+from .auth import LoginResult, auth_login, auth_logout, auth_password_change, auth_refresh
+from .users import (
+    generate_temporary_password,
+    user_create,
+    user_delete,
+    user_reset_password,
+    user_unlock,
+    user_update,
+)
+
+__all__ = [
+    "LoginResult",
+    "audit_denied_and_raise",
+    "audit_permission_denied",
+    "audit_prune",
+    "audit_record",
+    "auth_login",
+    "auth_logout",
+    "auth_password_change",
+    "auth_refresh",
+    "generate_temporary_password",
+    "scrub",
+    "user_create",
+    "user_delete",
+    "user_reset_password",
+    "user_unlock",
+    "user_update",
+]

@@ -1,0 +1,138 @@
+"""The Django admin: staff manage users without the API; the audit log is read-only."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts import lockout
+from accounts.models import AuditLog, User
+from accounts.services import audit_record
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = reverse("admin:accounts_user_changelist")
+
+
+@pytest.fixture
+def staff(admin):
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+def _action(staff, action: str, *users):
+    return staff.post(CHANGELIST, {"action": action, "_selected_action": [str(u.pk) for u in users]})
+
+
+def test_user_changelist_shows_role_active_and_lock_state(staff, user):
+    lockout.unlock(user.username)
+    for _ in range(5):
+        lockout.register_failure(user.username)
+    response = staff.get(CHANGELIST, {"q": user.username})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert user.username in page and "Locked" in page
+    assert staff.get(CHANGELIST, {"role__exact": "normal", "is_active__exact": "1"}).status_code == 200
+
+
+def test_only_active_admins_reach_the_admin():
+    client = Client()
+    client.force_login(UserFactory(role="superuser"))
+    assert client.get(CHANGELIST).status_code == 302  # sent to the login page
+
+
+def test_unlock_action(staff, user, admin):
+    for _ in range(5):
+        lockout.register_failure(user.username)
+    response = _action(staff, "unlock_users", user)
+    assert response.status_code == 302
+    assert lockout.locked_for(user.username) == 0
+    assert AuditLog.objects.get(action="user.unlock").user_id == str(admin.pk)
+
+
+def test_reset_password_action_shows_the_temporary_password_once(staff, user):
+    response = _action(staff, "reset_passwords", user)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    user.refresh_from_db()
+    assert user.must_change_password
+    temporary = page.split("<code>")[1].split("</code>")[0]
+    assert user.check_password(temporary)
+    assert temporary not in staff.get(CHANGELIST).content.decode()
+
+
+def test_deactivate_action_soft_deletes_but_never_yourself(staff, user, admin):
+    _action(staff, "deactivate_users", user, admin)
+    assert not User.objects.get(pk=user.pk).is_active
+    assert User.objects.get(pk=admin.pk).is_active
+    assert AuditLog.objects.filter(action="user.delete", resource_id=str(user.pk)).exists()
+
+
+def test_no_hard_delete_from_the_admin(staff, user):
+    assert staff.get(reverse("admin:accounts_user_delete", args=[user.pk])).status_code == 403
+    assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_add_and_change_users_through_the_services(staff, admin):
+    add = staff.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "Staff.Made@Example.com",
+            "role": "superuser",
+            "password1": "admin-made-password-1",
+            "password2": "admin-made-password-1",
+        },
+    )
+    assert add.status_code == 302, add.content.decode()[:2000]
+    made = User.objects.get(username="staff.made@example.com")
+    assert made.role == "superuser" and made.check_password("admin-made-password-1")
+    weak = staff.post(
+        reverse("admin:accounts_user_add"),
+        {"username": "weak@example.com", "role": "normal", "password1": "short", "password2": "short"},
+    )
+    assert weak.status_code == 200 and not User.objects.filter(username="weak@example.com").exists()
+    change = staff.post(
+        reverse("admin:accounts_user_change", args=[made.pk]),
+        {"username": made.username, "role": "normal", "is_active": "on", "must_change_password": "on"},
+    )
+    assert change.status_code == 302
+    made.refresh_from_db()
+    assert made.role == "normal" and made.must_change_password
+    actions = list(AuditLog.objects.filter(resource_id=str(made.pk)).values_list("action", flat=True))
+    assert sorted(actions) == ["user.create", "user.update"]
+
+
+def test_own_role_and_active_flag_are_read_only_in_the_admin(staff, admin):
+    page = staff.get(reverse("admin:accounts_user_change", args=[admin.pk])).content.decode()
+    assert 'name="role"' not in page and 'name="is_active"' not in page
+    staff.post(reverse("admin:accounts_user_change", args=[admin.pk]), {"username": admin.username, "role": "normal"})
+    admin.refresh_from_db()
+    assert admin.role == "admin"
+
+
+def test_audit_log_admin_is_read_only(staff):
+    row = audit_record(action="test.row")
+    assert staff.get(reverse("admin:accounts_auditlog_changelist")).status_code == 200
+    change_url = reverse("admin:accounts_auditlog_change", args=[row.pk])
+    assert staff.get(change_url).status_code == 200  # view only
+    assert staff.post(change_url, {"action": "forged"}).status_code == 403
+    assert staff.get(reverse("admin:accounts_auditlog_add")).status_code == 403
+    assert staff.post(reverse("admin:accounts_auditlog_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+    row.refresh_from_db()
+    assert row.action == "test.row"
+
+
+def test_admin_login_shares_the_lockout(admin):
+    client = Client()
+    url = reverse("admin:login")
+    for attempt in range(5):
+        client.post(url, {"username": admin.username, "password": f"wrong-{attempt}"})
+    assert lockout.locked_for(admin.username) > 0
+    client.post(url, {"username": admin.username, "password": DEFAULT_PASSWORD})
+    assert client.get(CHANGELIST).status_code == 302  # still not logged in
+    lockout.unlock(admin.username)
+    client.post(url, {"username": admin.username, "password": DEFAULT_PASSWORD})
+    assert client.get(CHANGELIST).status_code == 200
+    reasons = [row.details["reason"] for row in AuditLog.objects.filter(action="auth.login_failed").order_by("id")]
+    assert reasons == ["invalid_credentials"] * 5 + ["account_locked"]
