@@ -1,4 +1,14 @@
-"""drf-spectacular post-processing: documents the envelope around every JSON response (contract §1)."""
+"""drf-spectacular: documents the envelope around every JSON response (contract §1) and the bearer
+(JWT) scheme of ``accounts.authentication.JWTAuthentication``. Imported at start-up (``MajedVannaConfig``)
+so the extension is registered before any schema is generated."""
+
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+
+
+class ProjectJWTScheme(SimpleJWTScheme):
+    target_class = "accounts.authentication.JWTAuthentication"
+    name = "jwtAuth"
+
 
 ERROR_ENVELOPE = {
     "type": "object",

@@ -89,10 +89,13 @@ def hit(*, scope: str, identity: str, rate: str) -> tuple[bool, RateState]:
 
 
 def record_rate_state(request, state: RateState) -> None:
-    """Keep the tightest state seen for this request; ``BaseViewSet`` turns it into headers."""
-    current = getattr(request, "_rate_state", None)
+    """Keep the tightest state seen for this request; ``BaseViewSet`` and ``RequestContextMiddleware`` turn
+    it into headers. Kept on the Django ``HttpRequest`` (a DRF ``Request`` reads through to it) so that the
+    middleware sees it for every kind of view."""
+    target = getattr(request, "_request", request)
+    current = getattr(target, "_rate_state", None)
     if current is None or state.remaining < current.remaining:
-        request._rate_state = state
+        target._rate_state = state
 
 
 class EndpointRateThrottle(BaseThrottle):

@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "majed_vanna.middleware.RequestContextMiddleware",
     "majed_vanna.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "majed_vanna.middleware.StaticFilesMiddleware",  # WhiteNoise, async-capable
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -116,7 +116,9 @@ TEMPLATES = [
 
 # --- Database: SQLite in the data dir unless DATABASE_URL says otherwise.
 DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+# conn_max_age=0: under ASGI (daphne) each request's sync work runs in its own thread, so persistent
+# connections would pile up, one per thread; Django's docs say to disable them with ASGI servers.
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     # Several threads (the async views' pool, Celery eager tasks) share the file: wait for locks.
@@ -299,3 +301,10 @@ def derived_key(secret: str, purpose: str) -> str:
     import hmac
 
     return hmac.new(secret.encode(), f"majed-vanna:{purpose}".encode(), hashlib.sha256).hexdigest()
+
+
+# --- Foundation: health checks and request metrics (README "Health and metrics").
+# How often each serving process publishes its request metrics to the shared cache (0: never).
+METRICS_PUBLISH_SECONDS = env_int("METRICS_PUBLISH_SECONDS", 5)
+# Seconds one health check may take before it counts as failed; the endpoint never waits longer.
+HEALTH_CHECK_TIMEOUT_SECONDS = float(env("HEALTH_CHECK_TIMEOUT_SECONDS", "3"))
