@@ -30,7 +30,7 @@ MESSAGES = {
     NOT_CONFIGURED: "Not configured yet; this is not a failure",
 }
 _PUBLIC_WORD = re.compile(r"^[a-z_]{1,32}$")
-_in_flight: dict[str, Future] = {}
+_in_flight: dict[HealthCheck, Future] = {}  # by check (name and function): a replaced check runs afresh
 _in_flight_lock = threading.Lock()
 
 
@@ -77,11 +77,13 @@ def _run_into(check: HealthCheck, future: Future) -> None:
 
 def _submit(check: HealthCheck) -> Future:
     with _in_flight_lock:
-        running = _in_flight.get(check.name)
-        if running is not None and not running.done():
+        for stale in [key for key, running in _in_flight.items() if running.done()]:
+            del _in_flight[stale]
+        running = _in_flight.get(check)
+        if running is not None:
             return running
         future: Future = Future()
-        _in_flight[check.name] = future
+        _in_flight[check] = future
     context = contextvars.copy_context()  # the request id reaches the check's log lines
     threading.Thread(
         target=context.run, args=(_run_into, check, future), name=f"health-{check.name}", daemon=True
