@@ -19,6 +19,7 @@ The view returns ``ApiResult``, plain data (200, default message) or any ``HttpR
 """
 
 import functools
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ from .envelope import success_envelope
 from .exception_handler import envelope_for_exception
 from .permissions import principal_permissions
 from .throttles import default_rate, hit, record_rate_state
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -96,9 +99,13 @@ async def check_permission_async(request, permission: str | None) -> None:
 async def throttle_async(request, *, scope: str, rate: str | None = None) -> None:
     """Count this request against ``scope`` for the caller; 429 with ``Retry-After`` over the limit."""
     rate = rate or await sync_to_async(default_rate, thread_sensitive=False)()
-    allowed, state = await sync_to_async(hit, thread_sensitive=False)(
-        scope=scope, identity=caller_key(request), rate=rate
-    )
+    try:
+        allowed, state = await sync_to_async(hit, thread_sensitive=False)(
+            scope=scope, identity=caller_key(request), rate=rate
+        )
+    except Exception:  # the cache (Redis) is down: serve (health must still report) rather than 500
+        logger.warning("Rate limit not counted: the cache is unavailable", exc_info=True)
+        return
     record_rate_state(request, state)
     if not allowed:
         raise RateLimitExceededError(retry_after=state.reset - int(time.time()))
