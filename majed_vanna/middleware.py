@@ -6,14 +6,20 @@ writes one access-log line, and turns any non-JSON error page under ``/api/`` (D
 pages, CSRF failures) into the error envelope.
 
 ``BodySizeLimitMiddleware``: refuses bodies over ``MAX_REQUEST_BODY_BYTES`` with 413 before they are read.
+
+``StaticFilesMiddleware``: WhiteNoise made async-capable, so that under daphne the whole middleware chain
+runs on the event loop and async views (health, chat) are not pushed through a thread per request.
+
+Every class here runs natively in both WSGI and ASGI stacks (``sync_capable`` and ``async_capable``).
 """
 
 import logging
 import time
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from . import metrics
 from .api.envelope import error_response, is_json_response
@@ -83,6 +89,10 @@ class RequestContextMiddleware(_HybridMiddleware):
         ):
             response = self._as_envelope(response)
         response["X-Request-Id"] = request.request_id
+        rate_state = getattr(request, "_rate_state", None)  # set by the throttles (contract §3)
+        if rate_state is not None and not response.has_header("X-RateLimit-Limit"):
+            for name, value in rate_state.headers().items():
+                response[name] = value
         elapsed_ms = (time.perf_counter() - request._mv_started) * 1000
         metrics.request_finished(status=response.status_code, duration_ms=elapsed_ms)
         access_logger.info(
@@ -93,8 +103,9 @@ class RequestContextMiddleware(_HybridMiddleware):
             elapsed_ms,
             extra={"status": response.status_code, "duration_ms": round(elapsed_ms, 1)},
         )
-        # The context vars stay set: streaming bodies and logging after this point still see them, and
-        # every request runs in its own context (a fresh thread-local context or task context).
+        # The context vars stay set: streaming bodies and Django's own response logging after this point
+        # still see them. ``clear_request_context`` (on request_finished) unsets them once the response is
+        # closed, so a thread reused by a WSGI server or the test client starts clean.
         return response
 
     @staticmethod
@@ -131,3 +142,41 @@ class BodySizeLimitMiddleware(_HybridMiddleware):
     @staticmethod
     def too_large(limit: int):
         return error_response(413, message=f"Request body is larger than the limit of {limit} bytes")
+
+
+def clear_request_context(**kwargs) -> None:
+    """``request_finished`` receiver: forget the finished request's id, IP and user agent in this context."""
+    request_id_var.set(None)
+    client_ip_var.set(None)
+    user_agent_var.set(None)
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise (static files, admin CSS) that also runs natively on the ASGI event loop.
+
+    WhiteNoise's own middleware is sync-only; one sync middleware makes Django run the rest of the chain and
+    every async view through ``async_to_sync`` in a worker thread.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response=None, settings=settings):
+        super().__init__(get_response, settings)
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if self.is_async:
+            return self.__acall__(request)
+        return super().__call__(request)
+
+    async def __acall__(self, request):
+        if self.autorefresh:
+            static_file = await sync_to_async(self.find_file, thread_sensitive=False)(request.path_info)
+        else:
+            static_file = self.files.get(request.path_info)
+        if static_file is not None:
+            return await sync_to_async(self.serve, thread_sensitive=False)(static_file, request)
+        return await self.get_response(request)

@@ -1,14 +1,14 @@
 """The single place that turns exceptions into the error envelope (contract §1).
 
 Handles ``ApplicationError`` subclasses, DRF's exceptions, Django's ``Http404``, ``PermissionDenied``,
-``ValidationError`` and ``RequestDataTooBig``. Anything else is logged with the request id and answered
-500 INTERNAL_ERROR without exception text.
+``ValidationError``, ``RequestDataTooBig`` and ``SuspiciousOperation``/``BadRequest`` (400). Anything else is
+logged with the request id and answered 500 INTERNAL_ERROR without exception text.
 """
 
 import logging
 
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions as drf
@@ -22,7 +22,7 @@ logger = logging.getLogger("majed_vanna.errors")
 
 _DRF_CODES = [
     (drf.ValidationError, 422, "VALIDATION_ERROR", "Invalid input parameters"),
-    (drf.ParseError, 400, "BAD_REQUEST", None),
+    (drf.ParseError, 400, "BAD_REQUEST", "Malformed request body"),
     (drf.UnsupportedMediaType, 400, "BAD_REQUEST", None),
     (drf.NotAuthenticated, 401, "AUTHENTICATION_FAILED", None),
     (drf.AuthenticationFailed, 401, "AUTHENTICATION_FAILED", None),
@@ -67,11 +67,16 @@ def envelope_for_exception(exc) -> tuple[int, dict, dict]:
         return 422, error_envelope("VALIDATION_ERROR", "Invalid input parameters", details), headers
     if isinstance(exc, RequestDataTooBig):
         return 413, error_envelope("PAYLOAD_TOO_LARGE", "Request body is too large"), headers
+    if isinstance(exc, SuspiciousOperation | BadRequest):
+        logger.warning("Bad request refused: %s", type(exc).__name__)
+        return 400, error_envelope("BAD_REQUEST", "Bad request"), headers
     for klass, status, code, message in _DRF_CODES:
         if isinstance(exc, klass):
             details = normalize_details(exc.detail) if isinstance(exc, drf.ValidationError) else None
             if isinstance(exc, drf.Throttled):
                 headers["Retry-After"] = str(max(1, int(exc.wait or 1)))
+            if getattr(exc, "auth_header", None):  # set by DRF on 401s: which scheme to use
+                headers["WWW-Authenticate"] = exc.auth_header
             return status, error_envelope(code, message or str(exc.detail), details), headers
     if isinstance(exc, drf.APIException):
         return (

@@ -8,10 +8,12 @@ key is released and a corrected retry may use it.
 """
 
 import hashlib
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http.request import RawPostDataException
 
 from majed_vanna.exceptions import ConflictError, IdempotencyKeyReusedError, ValidationFailedError
 
@@ -36,11 +38,20 @@ class Replay:
     message: str | None
 
 
+def _body_bytes(request) -> bytes:
+    raw = getattr(request, "_request", request)  # a DRF Request or a Django HttpRequest
+    try:
+        return raw.body
+    except RawPostDataException:
+        # The body stream was already consumed (e.g. a multipart upload was parsed): use the parsed data.
+        return json.dumps(getattr(request, "data", None), sort_keys=True, default=str).encode()
+
+
 def _fingerprint(request) -> str:
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(b"\n" + request.path.encode() + b"\n")
-    digest.update(request.body if hasattr(request, "body") else b"")
+    digest.update(_body_bytes(request))
     return digest.hexdigest()
 
 

@@ -8,8 +8,13 @@ Views declare their rates next to themselves::
 Endpoints that declare none get the global default (``DEFAULT_THROTTLE_RATE``, replaced at run time by
 ``rate_limit_max_requests``/``rate_limit_window`` of the runtime configuration). Each throttled response carries
 ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset``; a 429 adds ``Retry-After``.
+
+If the cache is unreachable the endpoint throttles fail open (logged): an outage of Redis must not turn
+every request, health included, into a 500. ``hit()`` itself raises, so callers guarding security
+(login lock-out) decide for themselves.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -20,6 +25,8 @@ from rest_framework.throttling import BaseThrottle
 from majed_vanna.runtime import runtime_value
 
 from .callers import caller_key
+
+logger = logging.getLogger(__name__)
 
 _PERIODS = {
     "s": 1,
@@ -89,10 +96,13 @@ def hit(*, scope: str, identity: str, rate: str) -> tuple[bool, RateState]:
 
 
 def record_rate_state(request, state: RateState) -> None:
-    """Keep the tightest state seen for this request; ``BaseViewSet`` turns it into headers."""
-    current = getattr(request, "_rate_state", None)
+    """Keep the tightest state seen for this request; ``BaseViewSet`` and ``RequestContextMiddleware`` turn
+    it into headers. Kept on the Django ``HttpRequest`` (a DRF ``Request`` reads through to it) so that the
+    middleware sees it for every kind of view."""
+    target = getattr(request, "_request", request)
+    current = getattr(target, "_rate_state", None)
     if current is None or state.remaining < current.remaining:
-        request._rate_state = state
+        target._rate_state = state
 
 
 class EndpointRateThrottle(BaseThrottle):
@@ -110,7 +120,11 @@ class EndpointRateThrottle(BaseThrottle):
         if getattr(view, "throttle_exempt", False):
             return True
         rate, scope = self.rate_for(request, view)
-        allowed, state = hit(scope=scope, identity=caller_key(request), rate=rate)
+        try:
+            allowed, state = hit(scope=scope, identity=caller_key(request), rate=rate)
+        except Exception:  # the cache (Redis) is down: serve rather than fail every request
+            logger.warning("Rate limit not counted: the cache is unavailable", exc_info=True)
+            return True
         record_rate_state(request, state)
         self._wait = max(1, state.reset - int(time.time()))
         return allowed

@@ -7,6 +7,7 @@ Subclasses write only the actions the contract lists and call one service per ac
 from rest_framework import status as http
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
@@ -49,6 +50,14 @@ class EnvelopeAPIMixin:
 
     def validated_query(self, serializer_class) -> dict:
         return self.validated(serializer_class, self.request.query_params)
+
+    @property
+    def paginator(self):
+        """The pagination class instance; ``BaseAPIView`` (a plain APIView) has none of its own."""
+        if not hasattr(self, "_paginator"):
+            pagination_class = getattr(self, "pagination_class", None) or api_settings.DEFAULT_PAGINATION_CLASS
+            self._paginator = pagination_class()
+        return self._paginator
 
     def paginated(self, queryset, serializer_class, **context) -> Response:
         paginator = self.paginator

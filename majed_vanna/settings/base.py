@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "majed_vanna.middleware.RequestContextMiddleware",
     "majed_vanna.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "majed_vanna.middleware.StaticFilesMiddleware",  # WhiteNoise, async-capable
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -116,7 +116,9 @@ TEMPLATES = [
 
 # --- Database: SQLite in the data dir unless DATABASE_URL says otherwise.
 DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+# conn_max_age=0: under ASGI (daphne) each request's sync work runs in its own thread, so persistent
+# connections would pile up, one per thread; Django's docs say to disable them with ASGI servers.
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     # Several threads (the async views' pool, Celery eager tasks) share the file: wait for locks.
@@ -186,7 +188,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(DATA_DIR / "static")))  # the Docker image collects into the image
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -308,3 +310,9 @@ LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 MV_ADMIN_PASSWORD = env("MV_ADMIN_PASSWORD")  # seed_demo's password for admin@example.com; generated if unset
 # The Django admin login shares the API's lockout (and is audited).
 AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutModelBackend"]
+
+# --- Foundation: health checks and request metrics (README "Health and metrics").
+# How often each serving process publishes its request metrics to the shared cache (0: never).
+METRICS_PUBLISH_SECONDS = env_int("METRICS_PUBLISH_SECONDS", 5)
+# Seconds one health check may take before it counts as failed; the endpoint never waits longer.
+HEALTH_CHECK_TIMEOUT_SECONDS = float(env("HEALTH_CHECK_TIMEOUT_SECONDS", "3"))

@@ -1,0 +1,122 @@
+"""Views that exist only for the tests: they exercise the common behaviour (envelope, errors, pagination,
+throttles, idempotency, async views, circuit breakers) through the real middleware and handlers."""
+
+import threading
+import uuid
+
+from django.http import HttpResponse
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+
+from majed_vanna.api.async_views import ApiResult, async_api_view
+from majed_vanna.api.viewsets import BaseAPIView
+from majed_vanna.circuit_breakers import get_breaker
+
+# The idempotency test holds a request here to send its repeat while the first is still running.
+slow_create_started = threading.Event()
+slow_create_release = threading.Event()
+
+
+class OkView(BaseAPIView):
+    permission_classes = [AllowAny]
+    throttle_rates = {"get": "50/hour"}
+
+    def get(self, request):
+        return self.ok({"hello": "world"}, message="Hello")
+
+
+class ValidateView(BaseAPIView):
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.EmailField()
+        age = serializers.IntegerField(min_value=0)
+
+    def post(self, request):
+        data = self.validated(self.InputSerializer, request.data)
+        return self.created(data)
+
+
+class BoomView(BaseAPIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        raise RuntimeError("secret internals: /etc/passwd db.internal:5432")
+
+
+def django_boom(request):
+    raise RuntimeError("secret internals: /etc/passwd db.internal:5432")
+
+
+def plain_text_405(request):
+    from django.http import HttpResponseNotAllowed
+
+    return HttpResponseNotAllowed(["GET"])
+
+
+class ItemsView(BaseAPIView):
+    permission_classes = [AllowAny]
+    results_key = "items"
+
+    class OutputSerializer(serializers.Serializer):
+        number = serializers.IntegerField()
+
+    def get(self, request):
+        return self.paginated([{"number": n} for n in range(1, 46)], self.OutputSerializer)
+
+
+class ThingsView(BaseAPIView):
+    """Creates a 'thing' with a one-time secret; ``{"slow": true}`` waits until the test releases it."""
+
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=50)
+        slow = serializers.BooleanField(default=False)
+
+    def post(self, request):
+        data = self.validated(self.InputSerializer, request.data)
+        if data["slow"]:
+            slow_create_started.set()
+            slow_create_release.wait(timeout=10)
+        return self.created({"id": str(uuid.uuid4()), "name": data["name"], "client_secret": uuid.uuid4().hex})
+
+
+class ThrottledView(BaseAPIView):
+    permission_classes = [AllowAny]
+    throttle_rates = {"get": "3/hour"}
+
+    def get(self, request):
+        return self.ok({"counted": True})
+
+
+class UserThrottledView(BaseAPIView):
+    throttle_rates = {"get": "2/hour"}
+
+    def get(self, request):
+        return self.ok({"user": str(request.user.pk)})
+
+
+@async_api_view(methods=["GET", "POST"], permission="system_admin", throttle_rate="5/hour")
+async def async_admin(request):
+    if request.method == "POST":
+        return ApiResult({"id": uuid.uuid4().hex, "api_key": "k-" + uuid.uuid4().hex}, status=201)
+    return {"caller": str(request.user.pk), "thread": threading.current_thread().name}
+
+
+@async_api_view(public=True)
+async def async_boom(request):
+    raise RuntimeError("secret internals: /etc/passwd db.internal:5432")
+
+
+@async_api_view(public=True)
+async def async_breaker(request):
+    """Calls a fake dependency through the ``test-dependency`` breaker; ``?fail=1`` makes it fail."""
+    async with get_breaker("test-dependency").aguard():
+        if request.GET.get("fail"):
+            raise ConnectionError("dependency down")
+    return {"called": True}
+
+
+def plain_ok(request):
+    return HttpResponse("plain")
