@@ -203,6 +203,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.JWTAuthentication",
+        "integrations.authentication.APIKeyAuthentication",
+        "integrations.authentication.HMACSignatureAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["majed_vanna.api.renderers.EnvelopeJSONRenderer"],
@@ -299,3 +301,11 @@ def derived_key(secret: str, purpose: str) -> str:
     import hmac
 
     return hmac.new(secret.encode(), f"majed-vanna:{purpose}".encode(), hashlib.sha256).hexdigest()
+
+
+# --- Integration clients (contract §5, README "Integration clients"). Keys that encrypt the clients' signing
+# secrets at rest, newest first: passphrases of >= 32 chars, or "secret_key" for keys derived from SECRET_KEY
+# (and SECRET_KEY_FALLBACKS). Signed requests are accepted within ±300 s; nonces are kept twice as long.
+INTEGRATIONS_ENCRYPTION_KEYS = env_list("INTEGRATIONS_ENCRYPTION_KEYS", "secret_key")
+INTEGRATIONS_SIGNATURE_MAX_AGE_SECONDS = 300
+INTEGRATIONS_NONCE_TTL_SECONDS = 2 * INTEGRATIONS_SIGNATURE_MAX_AGE_SECONDS
