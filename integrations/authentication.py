@@ -47,17 +47,24 @@ class IntegrationAuthenticationFailed(AuthenticationFailedError, drf_exceptions.
 
     Also a DRF ``AuthenticationFailed`` so DRF stops trying other classes and keeps the 401."""
 
-    def __init__(self, reason: str):
-        super().__init__(_MESSAGES[reason], details={"reason": reason})
+    def __init__(self, reason: str, challenge: str):
+        super().__init__(_MESSAGES[reason], details={"reason": reason}, headers={"WWW-Authenticate": challenge})
 
 
 class _BodyTooLarge(PayloadTooLargeError, drf_exceptions.APIException):
     pass
 
 
-def refuse(reason: str, cause: str, client_id: str | None = None) -> IntegrationAuthenticationFailed:
+API_KEY_CHALLENGE = 'ApiKey realm="api"'
+HMAC_CHALLENGE = 'HMAC-SHA256 realm="api"'
+
+
+def refuse(
+    reason: str, cause: str, client_id: str | None = None, challenge: str = HMAC_CHALLENGE
+) -> IntegrationAuthenticationFailed:
+    """The 401 to raise; the precise ``cause`` goes to the server log only."""
     logger.warning("Integration authentication refused: %s (client %s)", cause, client_id or "-")
-    return IntegrationAuthenticationFailed(reason)
+    return IntegrationAuthenticationFailed(reason, challenge)
 
 
 def _meta(request, name: str) -> str | None:
@@ -74,15 +81,15 @@ def _ip_allowed(client, ip: str | None) -> bool:
     return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in client.allowed_ip_ranges)
 
 
-def accept_client(request, client) -> tuple[IntegrationPrincipal, object]:
+def accept_client(request, client, challenge: str) -> tuple[IntegrationPrincipal, object]:
     """Checks after the credential itself was verified: revoked, expired, IP ranges; then records use."""
     if client.is_revoked:
-        raise refuse(INVALID, "revoked", client.client_id)
+        raise refuse(INVALID, "revoked", client.client_id, challenge)
     if client_is_expired(client):
-        raise refuse(EXPIRED, "client expired", client.client_id)
+        raise refuse(EXPIRED, "client expired", client.client_id, challenge)
     ip = getattr(request._request, "client_ip", None) or request.META.get("REMOTE_ADDR")
     if not _ip_allowed(client, ip):
-        raise refuse(INVALID, f"address {ip} outside allowed ranges", client.client_id)
+        raise refuse(INVALID, f"address {ip} outside allowed ranges", client.client_id, challenge)
     services.client_mark_used(client=client)
     return IntegrationPrincipal(client), client
 
@@ -97,11 +104,11 @@ class APIKeyAuthentication(BaseAuthentication):
         prefix = crypto.api_key_prefix_of(api_key.strip())
         client = selectors.client_for_api_key_prefix(prefix=prefix) if prefix else None
         if client is None or not crypto.api_key_matches(api_key.strip(), client.api_key_hash):
-            raise refuse(INVALID, "unknown or wrong API key", client.client_id if client else None)
-        return accept_client(request, client)
+            raise refuse(INVALID, "unknown or wrong API key", client.client_id if client else None, API_KEY_CHALLENGE)
+        return accept_client(request, client, API_KEY_CHALLENGE)
 
     def authenticate_header(self, request):
-        return 'ApiKey realm="api"'
+        return API_KEY_CHALLENGE
 
 
 def raw_body(request) -> bytes:
@@ -164,7 +171,7 @@ class HMACSignatureAuthentication(BaseAuthentication):
             raise refuse(INVALID, "unknown client or malformed signature", client_id)
         if not self._signature_matches(request, secret=secret, timestamp=timestamp, nonce=nonce, given=signature):
             raise refuse(INVALID, "signature mismatch", client_id)
-        principal_and_client = accept_client(request, client)
+        principal_and_client = accept_client(request, client, HMAC_CHALLENGE)
         if not cache.add(f"nonce:{client_id}:{nonce}", 1, timeout=settings.INTEGRATIONS_NONCE_TTL_SECONDS):
             raise refuse(INVALID, "nonce replayed", client_id)
         return principal_and_client
@@ -186,4 +193,4 @@ class HMACSignatureAuthentication(BaseAuthentication):
         return matched
 
     def authenticate_header(self, request):
-        return 'HMAC-SHA256 realm="api"'
+        return HMAC_CHALLENGE

@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 RESOURCE = "integration_client"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 UPDATABLE_FIELDS = ("name", "description", "permissions", "allowed_ip_ranges", "expires_at")
+API_FIELD_NAMES = {"name": "client_name"}  # audit rows use the API's field names
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def client_update(*, client: IntegrationClient, actor, **changes) -> Integration
     for field, new in changes.items():
         old = getattr(client, field)
         if _comparable(old) != _comparable(new):
-            diff[field] = {"old": _comparable(old), "new": _comparable(new)}
+            diff[API_FIELD_NAMES.get(field, field)] = {"old": _comparable(old), "new": _comparable(new)}
             setattr(client, field, new)
     if not diff:
         return client

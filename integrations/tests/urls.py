@@ -47,6 +47,10 @@ class ManageProbe(_Probe):
     required_permissions = "manage_integrations"
 
 
+class PublicProbe(_Probe):
+    permission_classes = []
+
+
 class LimitedProbe(_Probe):
     required_permissions = "use_chat"
     throttle_rates = {"get": "3/minute"}
@@ -58,6 +62,7 @@ urlpatterns = [
     path("api/v1/_probe/tools", ToolsProbe.as_view()),
     path("api/v1/_probe/manage", ManageProbe.as_view()),
     path("api/v1/_probe/limited", LimitedProbe.as_view()),
+    path("api/v1/_probe/public", PublicProbe.as_view()),
     path("api/v1/_probe/files/<str:name>", ChatProbe.as_view()),
     *project_urlpatterns,
     # Any other path reaches a probe too, so a request whose path was altered meets authentication, not a 404.
