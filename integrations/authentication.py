@@ -122,23 +122,22 @@ def raw_body(request) -> bytes:
 
 
 def path_candidates(request) -> list[str]:
-    """The request path as the client may have signed it.
+    """The request path as the client signed it: PATH is the path as sent (contract §5).
 
-    The raw path as sent when the server passes it on (daphne's ASGI ``raw_path``, gunicorn's ``RAW_URI``),
-    the decoded path, and its normal percent-encoded form. All name the same resource, and a nonce is
-    accepted once, so accepting any of them lets nothing through that the client did not sign.
+    When the server passes the raw path on (daphne's ASGI ``raw_path``, gunicorn's ``RAW_URI``), only that
+    is accepted, byte for byte. Otherwise (Django's test client, plain WSGI servers) the raw form is lost, so
+    the decoded path and its normal percent-encoded form (``signing.encode_path``) are accepted: both name
+    the same resource and a nonce is accepted once, so neither lets through anything the client did not sign.
     """
-    decoded = request._request.path
-    candidates = []
     scope = getattr(request._request, "scope", None)
     raw = scope.get("raw_path") if isinstance(scope, dict) else None
-    if isinstance(raw, bytes):
-        candidates.append(raw.decode("latin-1"))
+    if isinstance(raw, bytes) and raw:
+        return [raw.decode("latin-1")]
     for key in ("RAW_URI", "REQUEST_URI"):
         if request.META.get(key):
-            candidates.append(request.META[key].split("?", 1)[0])
-    candidates += [decoded, signing.encode_path(decoded)]
-    return list(dict.fromkeys(candidates))
+            return [request.META[key].split("?", 1)[0]]
+    decoded = request._request.path
+    return list(dict.fromkeys([decoded, signing.encode_path(decoded)]))
 
 
 class HMACSignatureAuthentication(BaseAuthentication):
