@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography.fernet import InvalidToken
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -38,7 +39,10 @@ def _normalize_permissions(permissions) -> list[str]:
 
 
 def _normalize_ranges(ranges) -> list[str]:
-    return list(dict.fromkeys(normalize_cidr(item) for item in ranges or []))
+    try:
+        return list(dict.fromkeys(normalize_cidr(item) for item in ranges or []))
+    except ValidationError as exc:
+        raise ValidationError({"allowed_ip_ranges": exc.messages}) from exc
 
 
 def _audit(action: str, *, client: IntegrationClient, actor, details: dict | None = None) -> None:

@@ -42,7 +42,8 @@ class Command(BaseCommand):
                 actor=None,
             )
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()))
+            messages = exc.message_dict.items() if hasattr(exc, "error_dict") else [("error", exc.messages)]
+            raise CommandError("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in messages)) from exc
         client = issued.client
         self.stdout.write(
             f"Created integration client {client.name!r} with permissions {', '.join(client.permissions)}"

@@ -19,6 +19,7 @@ from integrations.signing import query_pairs, signed_headers
 
 class Command(BaseCommand):
     help = "Print X-Client-Id/X-Timestamp/X-Nonce/X-Signature headers and a curl command for a signed request."
+    stealth_options = ("stdin",)  # tests pass a stream in place of sys.stdin
 
     def add_arguments(self, parser):
         parser.add_argument("--client-id", required=True)
@@ -60,7 +61,7 @@ class Command(BaseCommand):
             return opts["secret"]
         source = opts["secret_file"]
         try:
-            text = sys.stdin.read() if source == "-" else Path(source).read_text()
+            text = (opts.get("stdin") or sys.stdin).read() if source == "-" else Path(source).read_text()
         except OSError as exc:
             raise CommandError(f"Cannot read the secret file: {exc.strerror}") from exc
         if not text.strip():
