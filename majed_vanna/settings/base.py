@@ -205,6 +205,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.JWTAuthentication",
+        "integrations.authentication.APIKeyAuthentication",
+        "integrations.authentication.HMACSignatureAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["majed_vanna.api.renderers.EnvelopeJSONRenderer"],
@@ -219,6 +221,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "majed_vanna.api.exception_handler.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # No ?format= override: it answered 404 on every endpoint for any value.
+    "URL_FORMAT_OVERRIDE": None,
 }
 # Rate applied to endpoints that declare none; config_api replaces it at run time (contract §3, §6).
 DEFAULT_THROTTLE_RATE = env("DEFAULT_THROTTLE_RATE", "1000/hour")
@@ -235,6 +239,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several resources have a "status" enum; name each so the schema is stable.
+    "ENUM_NAME_OVERRIDES": {
+        "IntegrationClientStatusEnum": "integrations.models.ClientStatus",
+        "HealthStatusEnum": "health.serializers.STATUS_CHOICES",
+        "HealthCheckStatusEnum": "health.serializers.CHECK_STATUS_CHOICES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "majed_vanna.api.schema.wrap_in_envelope",
@@ -316,3 +326,10 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutModelBackend"]
 METRICS_PUBLISH_SECONDS = env_int("METRICS_PUBLISH_SECONDS", 5)
 # Seconds one health check may take before it counts as failed; the endpoint never waits longer.
 HEALTH_CHECK_TIMEOUT_SECONDS = float(env("HEALTH_CHECK_TIMEOUT_SECONDS", "3"))
+
+# --- Integration clients (contract §5, README "Integration clients"). Keys that encrypt the clients' signing
+# secrets at rest, newest first: passphrases of >= 32 chars, or "secret_key" for keys derived from SECRET_KEY
+# (and SECRET_KEY_FALLBACKS). Signed requests are accepted within ±300 s; nonces are kept twice as long.
+INTEGRATIONS_ENCRYPTION_KEYS = env_list("INTEGRATIONS_ENCRYPTION_KEYS", "secret_key")
+INTEGRATIONS_SIGNATURE_MAX_AGE_SECONDS = 300
+INTEGRATIONS_NONCE_TTL_SECONDS = 2 * INTEGRATIONS_SIGNATURE_MAX_AGE_SECONDS

@@ -1,0 +1,54 @@
+"""``manage.py create_integration_client --name N --permissions use_chat,read_config [--description D]``.
+
+Prints the client id, secret and API key once (contract §7); they cannot be shown again (rotate instead).
+"""
+
+from datetime import UTC, datetime
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from integrations.services import client_create
+
+
+class Command(BaseCommand):
+    help = "Create an integration client and print its client id, secret and API key (shown once)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--permissions", required=True, help="Comma-separated: use_chat, use_tools, read_config")
+        parser.add_argument("--description", default="")
+        parser.add_argument("--ip-ranges", default="", help="Comma-separated CIDRs the client may call from")
+        parser.add_argument("--expires-at", default=None, help="ISO 8601 date-time (UTC if no offset)")
+
+    def handle(self, *args, name, permissions, description, ip_ranges, expires_at, **options):
+        perms = [item.strip() for item in permissions.split(",") if item.strip()]
+        if not perms:
+            raise CommandError("--permissions needs at least one of use_chat, use_tools, read_config")
+        expiry = None
+        if expires_at:
+            try:
+                expiry = datetime.fromisoformat(expires_at)
+            except ValueError as exc:
+                raise CommandError(f"--expires-at: {exc}") from exc
+            expiry = expiry if expiry.tzinfo else expiry.replace(tzinfo=UTC)
+        try:
+            issued = client_create(
+                name=name,
+                description=description,
+                permissions=perms,
+                allowed_ip_ranges=[item.strip() for item in ip_ranges.split(",") if item.strip()],
+                expires_at=expiry,
+                actor=None,
+            )
+        except ValidationError as exc:
+            messages = exc.message_dict.items() if hasattr(exc, "error_dict") else [("error", exc.messages)]
+            raise CommandError("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in messages)) from exc
+        client = issued.client
+        self.stdout.write(
+            f"Created integration client {client.name!r} with permissions {', '.join(client.permissions)}"
+        )
+        self.stdout.write(f"client_id: {client.client_id}")
+        self.stdout.write(f"client_secret: {issued.client_secret}")
+        self.stdout.write(f"api_key: {issued.api_key}")
+        self.stdout.write("Store the secret and the API key now: they are not shown again.")
