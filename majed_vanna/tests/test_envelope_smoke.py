@@ -6,4 +6,3 @@ def test_unknown_api_path_answers_404_envelope(api_client):
     assert body["error"]["code"] == "RESOURCE_NOT_FOUND"
     assert body["request_id"] == "abc-123"
     assert response["X-Request-Id"] == "abc-123"
-
