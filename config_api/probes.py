@@ -91,7 +91,7 @@ def probe_llm(*, provider: str, model: str, base_url: str, api_key: str) -> dict
         )
     except (TimeoutError, httpx.TimeoutException):
         return _result(
-            "failure", f"The LLM provider did not answer within {LLM_TIMEOUT_SECONDS:g} seconds.", started, **details
+            "failure", f"The LLM provider did not answer within {LLM_TIMEOUT_SECONDS:g} s.", started, **details
         )
     except httpx.HTTPError:
         return _result("failure", "Could not connect to the LLM provider.", started, **details)
