@@ -37,7 +37,10 @@ while time.monotonic() - began < 10:
 else:
     print("unchanged", flush=True)
 """
-WRITE = "from config_api.services import config_update; config_update(actor=None, changes={{'rate_limit_max_requests': {value}, 'rate_limit_window': 60}})"
+WRITE = (
+    "from config_api.services import config_update; "
+    "config_update(actor=None, changes={{'rate_limit_max_requests': {value}, 'rate_limit_window': 60}})"
+)
 
 MODES = ["locmem"] + (["redis"] if settings.REDIS_URL else [])
 
