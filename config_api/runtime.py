@@ -100,9 +100,9 @@ def _refresh_in_background() -> None:
         except Exception:
             logger.exception("Could not refresh the runtime configuration")
         finally:
-            from django.db import close_old_connections
+            from django.db import connections
 
-            close_old_connections()
+            connections.close_all()
             _refreshing.clear()
 
     threading.Thread(target=run, name="runtime-config-refresh", daemon=True).start()

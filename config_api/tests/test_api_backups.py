@@ -247,3 +247,14 @@ def test_backup_and_restore_commands(sample_data, capsys):
     out = capsys.readouterr().out
     assert "restored accounts.user: 4 rows" in out and "Restore succeeded" in out
     assert table_digests() == before
+
+
+def test_upload_over_the_general_10_mb_limit_reaches_verification(admin_client, isolated_paths):
+    """The upload path has its own limit (MV_BACKUP_UPLOAD_MAX_BYTES): an 11 MB body is not a 413, it is
+    streamed to disk and verified (here refused: it is not an archive)."""
+    upload = io.BytesIO(b"\0" * (11 * 1024 * 1024))
+    upload.name = "big.zip"
+    response = admin_client.post(f"{BACKUPS}/upload", {"file": upload}, format="multipart")
+    assert response.status_code == 422
+    assert "file" in response.json()["error"]["details"]
+    assert list((isolated_paths / "backups").glob("*")) == []
