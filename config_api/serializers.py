@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from .models import Backup, LLMProvider
 from .services import EDITABLE_FIELDS
+from .validation import check_data_source_url, check_http_url, check_writable_dir
 
 
 class ConfigUpdateInputSerializer(serializers.Serializer):
@@ -26,6 +27,31 @@ class ConfigUpdateInputSerializer(serializers.Serializer):
     backup_path = serializers.CharField(required=False, max_length=1000, allow_blank=True, allow_null=True)
     backup_retention_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
     log_path = serializers.CharField(required=False, max_length=1000, allow_blank=True, allow_null=True)
+
+    # URL and path checks run here too, so one 422 lists every bad field; the service checks again.
+    @staticmethod
+    def _checked(value, check):
+        if not value:
+            return value
+        try:
+            return check(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc))
+
+    def validate_data_source_url(self, value):
+        from .runtime import runtime_config_values
+
+        current = runtime_config_values()["data_source_url"]
+        return self._checked(value, lambda v: check_data_source_url(v, current=current))
+
+    def validate_llm_base_url(self, value):
+        return self._checked(value, check_http_url)
+
+    def validate_backup_path(self, value):
+        return self._checked(value, check_writable_dir)
+
+    def validate_log_path(self, value):
+        return self._checked(value, check_writable_dir)
 
     def validate(self, attrs):
         unknown = sorted(set(self.initial_data) - set(EDITABLE_FIELDS)) if hasattr(self.initial_data, "keys") else []

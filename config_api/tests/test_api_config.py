@@ -143,7 +143,8 @@ def test_put_invalid_shapes_answer_422_per_field_and_change_nothing(admin_client
             "circuit_breaker_timeout": "soon",
             "backup_retention_days": 0,
             "llm_provider": "skynet",
-            "api_secret": "x",
+            "backup_path": "/etc",
+            "data_source_url": "http://127.0.0.1/",
         },
         format="json",
     )
@@ -157,6 +158,8 @@ def test_put_invalid_shapes_answer_422_per_field_and_change_nothing(admin_client
         "circuit_breaker_timeout",
         "backup_retention_days",
         "llm_provider",
+        "backup_path",
+        "data_source_url",
     }
     assert not RuntimeConfiguration.objects.exists()
     assert not AuditLog.objects.filter(action="config.update").exists()
