@@ -19,6 +19,12 @@ class LLMProvider(models.TextChoices):
     ANTHROPIC = "anthropic", "Anthropic"
 
 
+def default_retention_days() -> int:
+    from django.conf import settings
+
+    return settings.MV_BACKUP_RETENTION_DAYS
+
+
 def _range(low: int, high: int) -> list:
     return [MinValueValidator(low), MaxValueValidator(high)]
 
@@ -40,7 +46,7 @@ class RuntimeConfiguration(models.Model):
     llm_api_key_encrypted = models.TextField(blank=True, default="", editable=False)
     data_source_url = models.CharField(max_length=1000, blank=True, default="")
     backup_path = models.CharField(max_length=1000, blank=True, default="")
-    backup_retention_days = models.PositiveIntegerField(default=30, validators=_range(1, 3650))
+    backup_retention_days = models.PositiveIntegerField(default=default_retention_days, validators=_range(1, 3650))
     log_path = models.CharField(max_length=1000, blank=True, default="")
     version = models.PositiveIntegerField(default=1, editable=False)
     stamp = models.CharField(max_length=32, default="", editable=False)

@@ -17,6 +17,7 @@ from django.apps import apps
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 
+from ..runtime import publish_stamp
 from .archive import ArchiveError, Progress, iter_rows, verify_archive
 from .registry import Table, application_tables
 
@@ -106,4 +107,6 @@ def restore_archive(path: Path, *, expected_sha256: str | None = None, progress:
             count, expected = table.model._base_manager.count(), entries[table.label]["rows"]
             if count < expected or (table.policy == "replace" and count != expected):
                 raise ArchiveError(f"Table {table.label} holds {count} rows after the restore, expected {expected}.")
+    # The configuration row was replaced: make every process re-read it (see config_api.runtime).
+    publish_stamp(None)
     return manifest

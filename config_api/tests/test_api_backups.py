@@ -100,6 +100,7 @@ def test_backup_then_change_then_restore_gives_back_every_table(
     User.objects.filter(pk=sample_data[0].pk).update(role=Role.ADMIN)
     User.objects.filter(pk=sample_data[1].pk).delete()
     config_update(actor=admin, changes={"rate_limit_max_requests": 7, "llm_provider": "openai"})
+    assert runtime.runtime_config_values()["rate_limit_max_requests"] == 7
     assert table_digests() != before
 
     data = restore(admin_client, backup.pk, django_capture_on_commit_callbacks)
@@ -113,6 +114,7 @@ def test_backup_then_change_then_restore_gives_back_every_table(
     restored = AuditLog.objects.get(action="backup.restore", resource_id=str(backup.pk))
     assert restored.success and restored.username == admin.username
     # the runtime configuration in use is the restored one
+    assert runtime.runtime_config_values()["rate_limit_max_requests"] == 500
     assert admin_client.get("/api/v1/config").json()["data"]["rate_limit_max_requests"] == 500
     # the catalog survived
     assert Backup.objects.filter(pk=backup.pk).exists()

@@ -51,3 +51,9 @@ def test_from_a_coroutine_no_database_call_is_made(admin):
     while runtime._refreshing.is_set():  # the refresh runs in a thread; let it finish inside the test
         assert time.monotonic() < deadline
         time.sleep(0.01)
+
+
+def test_retention_default_comes_from_the_environment(db, settings):
+    settings.MV_BACKUP_RETENTION_DAYS = 12
+    runtime.publish_stamp(None)
+    assert runtime.runtime_config_values()["backup_retention_days"] == 12
