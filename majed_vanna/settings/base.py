@@ -333,3 +333,26 @@ HEALTH_CHECK_TIMEOUT_SECONDS = float(env("HEALTH_CHECK_TIMEOUT_SECONDS", "3"))
 INTEGRATIONS_ENCRYPTION_KEYS = env_list("INTEGRATIONS_ENCRYPTION_KEYS", "secret_key")
 INTEGRATIONS_SIGNATURE_MAX_AGE_SECONDS = 300
 INTEGRATIONS_NONCE_TTL_SECONDS = 2 * INTEGRATIONS_SIGNATURE_MAX_AGE_SECONDS
+
+# --- Runtime configuration and backups (config_api). Each value here is the default the runtime
+# configuration starts from; admins change them through PUT /api/v1/config (README "Configuration").
+LLM_PROVIDER = (env("LLM_PROVIDER", "none") or "none").lower()  # none|openai|anthropic
+LLM_MODEL = env("LLM_MODEL", "")
+LLM_BASE_URL = env("LLM_BASE_URL", "")
+LLM_API_KEY = env("LLM_API_KEY", "")
+# The agent's data source (the database people ask questions of), not Django's own database.
+MV_DATA_SOURCE_URL = env("MV_DATA_SOURCE_URL", f"sqlite:///{DATA_DIR / 'demo.sqlite3'}")
+MV_BACKUP_DIR = env("MV_BACKUP_DIR", str(DATA_DIR / "backups"))
+MV_LOG_DIR = env("MV_LOG_DIR", str(DATA_DIR / "logs"))
+MV_BACKUP_RETENTION_DAYS = env_int("MV_BACKUP_RETENTION_DAYS", 30)
+# backup_path and log_path must resolve inside one of these roots.
+MV_ALLOWED_PATH_ROOTS = [str(DATA_DIR), *env_list("MV_ALLOWED_PATH_ROOTS")]
+MV_BACKUP_UPLOAD_MAX_BYTES = env_int("MV_BACKUP_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024)
+REQUEST_BODY_LIMIT_OVERRIDES["/api/v1/backups/upload"] = MV_BACKUP_UPLOAD_MAX_BYTES
+
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    "daily-backup": {"task": "config_api.tasks.backup_scheduled_task", "schedule": crontab(hour=3, minute=0)},
+    "daily-backup-retention": {"task": "config_api.tasks.backup_prune_task", "schedule": crontab(hour=3, minute=30)},
+}

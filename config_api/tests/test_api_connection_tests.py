@@ -1,0 +1,222 @@
+"""POST config/test-database and config/test-llm: real connections, bounded time, safe messages, audited.
+
+The LLM provider is a scripted HTTP server on 127.0.0.1 started by the test; the silent database is a
+socket that accepts connections and never answers.
+"""
+
+import json
+import socket
+import sqlite3
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.db import connection
+
+from accounts.models import AuditLog
+from config_api import probes
+from config_api.services import config_update
+
+TEST_DB = "/api/v1/config/test-database"
+TEST_LLM = "/api/v1/config/test-llm"
+GOOD_KEY = "sk-good-key-123"
+
+
+class FakeLLM(BaseHTTPRequestHandler):
+    """OpenAI-compatible ``/v1/chat/completions`` and Anthropic ``/v1/messages``; ``/slow`` never answers in time."""
+
+    requests: list = []
+    delay = 0.0
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        FakeLLM.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        if self.path.startswith("/slow"):
+            time.sleep(3)
+        if self.path.endswith("/chat/completions"):
+            ok = self.headers.get("Authorization") == f"Bearer {GOOD_KEY}"
+        elif self.path.endswith("/v1/messages"):
+            ok = self.headers.get("x-api-key") == GOOD_KEY and self.headers.get("anthropic-version")
+        else:
+            ok = False
+        status = 200 if ok else 401
+        payload = {"ok": True} if ok else {"error": f"invalid key {self.headers.get('x-api-key')}"}
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_llm():
+    FakeLLM.requests = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeLLM)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def silent_server():
+    """Accepts TCP connections (kernel backlog) and never says a word."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+def configure(admin, **changes):
+    config_update(actor=admin, changes=changes)
+
+
+# --- test-database
+
+
+def test_sqlite_data_source_success(admin, admin_client, isolated_paths):
+    path = isolated_paths / "shop.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (x int)")
+    conn.close()
+    configure(admin, data_source_url=f"sqlite:///{path}")
+    response = admin_client.post(TEST_DB)
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert data["status"] == "success"
+    assert data["details"]["provider"] == "sqlite"
+    assert isinstance(data["connection_time_ms"], float)
+    audit = AuditLog.objects.get(action="config.test_database")
+    assert audit.success is True
+
+
+def test_missing_sqlite_file_is_a_failure_not_an_error(admin_client):
+    data = admin_client.post(TEST_DB).json()["data"]
+    assert data["status"] == "failure"
+    assert data["message"] == "The data source file does not exist."
+    assert AuditLog.objects.get(action="config.test_database").success is False
+
+
+def test_silent_postgres_gives_up_within_the_timeout(admin, admin_client, silent_server, monkeypatch):
+    monkeypatch.setattr(probes, "DB_TIMEOUT_SECONDS", 1)
+    configure(admin, data_source_url=f"postgres://reader:pa55word@127.0.0.1:{silent_server}/shop")
+    started = time.monotonic()
+    response = admin_client.post(TEST_DB)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert data["status"] == "failure"
+    assert elapsed < 4
+    assert data["details"] == {"provider": "postgresql", "host": "127.0.0.1", "database": "shop"}
+    audit = AuditLog.objects.get(action="config.test_database")
+    assert "pa55word" not in response.content.decode() + str(audit.details) + audit.error_message
+
+
+def test_refused_postgres_port_is_a_failure(admin, admin_client, silent_server):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    configure(admin, data_source_url=f"postgres://u:secret-pw@127.0.0.1:{port}/db")
+    data = admin_client.post(TEST_DB).json()["data"]
+    assert data["status"] == "failure"
+    assert data["message"].startswith("Could not connect to the data source")
+    assert "secret-pw" not in json.dumps(data)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs a PostgreSQL server (the PG run covers it)")
+def test_live_postgres_data_source_success(admin, admin_client):
+    params = connection.settings_dict
+    url = f"postgres://{params['USER']}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{params['NAME']}"
+    configure(admin, data_source_url=url)
+    data = admin_client.post(TEST_DB).json()["data"]
+    assert data["status"] == "success", data
+    assert data["connection_time_ms"] > 0
+
+
+# --- test-llm
+
+
+def test_no_provider_is_a_failure(admin_client):
+    data = admin_client.post(TEST_LLM).json()["data"]
+    assert data["status"] == "failure"
+    assert data["message"] == "No LLM provider configured."
+    assert AuditLog.objects.get(action="config.test_llm").success is False
+
+
+def test_openai_compatible_provider_success(admin, admin_client, fake_llm):
+    configure(admin, llm_provider="openai", llm_model="gpt-mini", llm_base_url=f"{fake_llm}/v1", llm_api_key=GOOD_KEY)
+    response = admin_client.post(TEST_LLM)
+    data = response.json()["data"]
+    assert data["status"] == "success", data
+    assert data["details"] == {"provider": "openai", "model": "gpt-mini", "http_status": 200}
+    sent = FakeLLM.requests[-1]
+    assert sent["path"] == "/v1/chat/completions"
+    assert sent["body"]["model"] == "gpt-mini" and sent["body"]["max_tokens"] == 1
+    assert GOOD_KEY not in response.content.decode()
+    audit = AuditLog.objects.get(action="config.test_llm")
+    assert audit.success and GOOD_KEY not in str(audit.details)
+
+
+def test_anthropic_provider_success(admin, admin_client, fake_llm):
+    configure(admin, llm_provider="anthropic", llm_model="claude-x", llm_base_url=fake_llm, llm_api_key=GOOD_KEY)
+    data = admin_client.post(TEST_LLM).json()["data"]
+    assert data["status"] == "success", data
+    sent = FakeLLM.requests[-1]
+    assert sent["path"] == "/v1/messages"
+    assert sent["headers"]["x-api-key"] == GOOD_KEY
+    assert sent["headers"]["anthropic-version"] == probes.ANTHROPIC_VERSION
+
+
+@pytest.mark.parametrize("provider,path", [("openai", "/v1"), ("anthropic", "")])
+def test_rejected_key_gives_a_safe_message(provider, path, admin, admin_client, fake_llm):
+    configure(admin, llm_provider=provider, llm_model="m", llm_base_url=fake_llm + path, llm_api_key="sk-wrong-456")
+    response = admin_client.post(TEST_LLM)
+    data = response.json()["data"]
+    assert data["status"] == "failure"
+    assert data["message"] == "The LLM provider refused the API key (HTTP 401)."
+    audit = AuditLog.objects.get(action="config.test_llm")
+    assert "sk-wrong-456" not in response.content.decode() + str(audit.details) + audit.error_message
+
+
+def test_slow_provider_fails_within_the_timeout(admin, admin_client, fake_llm, monkeypatch):
+    monkeypatch.setattr(probes, "LLM_TIMEOUT_SECONDS", 1.0)
+    configure(admin, llm_provider="openai", llm_model="m", llm_base_url=f"{fake_llm}/slow", llm_api_key=GOOD_KEY)
+    started = time.monotonic()
+    data = admin_client.post(TEST_LLM).json()["data"]
+    assert time.monotonic() - started < 2.5
+    assert data["status"] == "failure"
+    assert data["message"] == "The LLM provider did not answer within 1 s."
+
+
+def test_unreachable_provider_is_a_failure(admin, admin_client, silent_server):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    configure(admin, llm_provider="openai", llm_model="m", llm_base_url=f"http://127.0.0.1:{port}", llm_api_key="k")
+    data = admin_client.post(TEST_LLM).json()["data"]
+    assert data["status"] == "failure"
+    assert data["message"] == "Could not connect to the LLM provider."
+
+
+def test_api_key_from_the_environment_is_used(admin, admin_client, fake_llm, settings):
+    settings.LLM_API_KEY = GOOD_KEY
+    configure(admin, llm_provider="openai", llm_model="m", llm_base_url=f"{fake_llm}/v1")
+    assert admin_client.get("/api/v1/config").json()["data"]["llm_api_key_set"] is True
+    assert admin_client.post(TEST_LLM).json()["data"]["status"] == "success"
+
+
+def test_connection_test_rate_is_20_per_hour(admin_client):
+    assert admin_client.post(TEST_DB)["X-RateLimit-Limit"] == "20"

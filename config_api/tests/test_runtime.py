@@ -1,0 +1,59 @@
+"""The runtime-config provider: no database query per call, a change visible at once in this process,
+never a database call from a coroutine."""
+
+import asyncio
+import time
+
+from django.core.cache import cache
+
+from config_api import runtime
+from config_api.services import config_update
+from majed_vanna.runtime import runtime_value
+
+
+def test_provider_is_registered_and_answers_defaults(db, settings):
+    assert runtime_value("rate_limit_max_requests", None) == 1000
+    assert runtime_value("backup_path", None) == settings.MV_BACKUP_DIR
+    assert runtime_value("llm_provider", None) == "none"
+
+
+def test_repeated_reads_do_not_query_the_database(db, django_assert_num_queries):
+    runtime.runtime_config_values()
+    with django_assert_num_queries(0):
+        for _ in range(50):
+            runtime.runtime_config_values()
+
+
+def test_stamp_expiry_costs_one_query_and_no_reload_when_unchanged(admin, django_assert_num_queries):
+    config_update(actor=admin, changes={"circuit_breaker_timeout": 42})
+    assert runtime.runtime_config_values()["circuit_breaker_timeout"] == 42
+    cache.delete(runtime.STAMP_KEY)  # what the 2 s expiry (or another process's publish) does
+    with django_assert_num_queries(1):
+        assert runtime.runtime_config_values()["circuit_breaker_timeout"] == 42
+
+
+def test_update_is_visible_at_once_in_the_same_process(admin):
+    assert runtime_value("circuit_breaker_failure_threshold", None) == 5
+    config_update(actor=admin, changes={"circuit_breaker_failure_threshold": 9})
+    assert runtime_value("circuit_breaker_failure_threshold", None) == 9
+
+
+def test_from_a_coroutine_no_database_call_is_made(admin):
+    config_update(actor=admin, changes={"circuit_breaker_timeout": 77})
+    runtime.publish_stamp(None)  # memo empty: a sync caller would have to query
+
+    async def read():
+        return runtime.runtime_config_values()
+
+    values = asyncio.run(read())  # would raise SynchronousOnlyOperation if it touched the ORM
+    assert values["circuit_breaker_timeout"] in (60, 77)  # defaults, or the memo once refreshed
+    deadline = time.monotonic() + 5
+    while runtime._refreshing.is_set():  # the refresh runs in a thread; let it finish inside the test
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def test_retention_default_comes_from_the_environment(db, settings):
+    settings.MV_BACKUP_RETENTION_DAYS = 12
+    runtime.publish_stamp(None)
+    assert runtime.runtime_config_values()["backup_retention_days"] == 12
