@@ -241,7 +241,9 @@ def test_integration_clients_cannot_change_password_or_log_out():
         "permissions": ["read_config", "use_chat"],
         "must_change_password": False,
     }
-    assert client.get(user_url(UserFactory())).status_code == 404
+    # Not a user: the users resource is refused as a whole (403), not hidden object by object (404).
+    refused = client.get(user_url(UserFactory()))
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "PERMISSION_DENIED"
 
 
 def test_no_password_or_token_reaches_an_audit_row_or_a_log_line(api_client, admin, api_client_for, caplog):
