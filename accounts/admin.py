@@ -10,6 +10,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from majed_vanna.admin_readonly import ReadOnlyModelAdmin
+
 from . import lockout, services
 from .models import AuditLog, User
 from .permissions import Role
@@ -135,19 +137,10 @@ class UserAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyModelAdmin):
     """Read-only: audit rows are append-only."""
 
     list_display = ["timestamp", "action", "username", "resource", "resource_id", "success", "ip_address"]
     list_filter = ["success", "action", "resource"]
     search_fields = ["username", "user_id", "action", "resource_id", "request_id"]
     date_hierarchy = "timestamp"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

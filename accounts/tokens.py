@@ -135,6 +135,15 @@ def blacklist_all_for_user(user) -> int:
     return len(rows)
 
 
+def revoke_all_for_user(user, *, changed_fields: list[str]) -> int:
+    """End every session of ``user``: tokens issued before now stop working (``tokens_valid_after``) and the
+    outstanding refresh tokens are blacklisted. Saves ``changed_fields`` (the caller's changes) with it;
+    returns how many refresh tokens were blacklisted. Call inside the caller's transaction."""
+    user.tokens_valid_after = timezone.now()
+    user.save(update_fields=[*changed_fields, "tokens_valid_after", "updated_at"])
+    return blacklist_all_for_user(user)
+
+
 def deny_access_token(payload) -> None:
     """Refuse this access token until it expires (logout, password change)."""
     jti = payload.get(api_settings.JTI_CLAIM)

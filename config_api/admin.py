@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib import admin
 
+from majed_vanna.admin_readonly import ReadOnlyModelAdmin
+
 from .models import Backup, ConfigurationChange, RuntimeConfiguration
 from .validation import check_http_url, check_writable_dir, mask_url
 
@@ -77,22 +79,13 @@ class RuntimeConfigurationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConfigurationChange)
-class ConfigurationChangeAdmin(admin.ModelAdmin):
+class ConfigurationChangeAdmin(ReadOnlyModelAdmin):
     list_display = ("changed_at", "version", "changed_by_name")
     readonly_fields = ("changed_at", "version", "changed_by_id", "changed_by_name", "old_values", "new_values")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Backup)
-class BackupAdmin(admin.ModelAdmin):
+class BackupAdmin(ReadOnlyModelAdmin):
     """Read-only: backups are created, restored and deleted through the API or ``manage.py`` (audited)."""
 
     list_display = ("created_at", "kind", "status", "size_bytes", "restore_status", "short_error")
@@ -102,12 +95,3 @@ class BackupAdmin(admin.ModelAdmin):
     @admin.display(description="Error")
     def short_error(self, obj):
         return (obj.error or obj.restore_error)[:120]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.services import audit_record
+from majed_vanna.api.callers import principal_identity
 
 from . import probes, runtime
 from .crypto import encrypt_secret
@@ -36,12 +37,7 @@ EDITABLE_FIELDS = (
 
 
 def _actor_fields(actor) -> tuple[str, str]:
-    if actor is None:
-        return "", "system"
-    client_id = getattr(actor, "integration_client_id", None)
-    if client_id:
-        return str(client_id), getattr(actor, "client_name", "")
-    return str(actor.pk), getattr(actor, "username", "")
+    return principal_identity(actor, nobody="system")
 
 
 def _checked(config: RuntimeConfiguration, changes: dict[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from .verification import (
     SignedParts,
     refuse,
     verify_api_key,
-    verify_signature,
+    verify_signature_headers,
 )
 
 __all__ = ["APIKeyAuthentication", "HMACSignatureAuthentication", "IntegrationAuthenticationFailed"]
@@ -100,14 +100,7 @@ class HMACSignatureAuthentication(BaseAuthentication):
             query=request.META.get("QUERY_STRING", ""),
             body=raw_body(request),
         )
-        return verify_signature(
-            client_id=values[signing.HEADER_CLIENT_ID] or "",
-            timestamp=values[signing.HEADER_TIMESTAMP] or "",
-            nonce=values[signing.HEADER_NONCE] or "",
-            signature=values[signing.HEADER_SIGNATURE] or "",
-            parts=parts,
-            client_ip=client_ip(request),
-        )
+        return verify_signature_headers(values, parts=parts, client_ip=client_ip(request))
 
     def authenticate_header(self, request):
         return HMAC_CHALLENGE

@@ -143,6 +143,14 @@ def authenticate_headers(
     values = {name: found.get(name.lower()) for name in SIGNATURE_HEADERS}
     if all(value is None for value in values.values()):
         return None
+    return verify_signature_headers(values, parts=parts, client_ip=client_ip)
+
+
+def verify_signature_headers(
+    values: Mapping[str, str | None], *, parts: SignedParts, client_ip: str | None
+) -> Authenticated:
+    """``verify_signature`` from the four signature headers' values (by ``SIGNATURE_HEADERS`` name); a missing
+    one counts as empty, so it fails like a wrong one."""
     return verify_signature(
         client_id=values[signing.HEADER_CLIENT_ID] or "",
         timestamp=values[signing.HEADER_TIMESTAMP] or "",

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from majed_vanna.api.callers import principal_identity
 from majed_vanna.request_context import client_ip_var, current_request_id, user_agent_var
 
 from ..models import AuditLog
@@ -28,15 +29,6 @@ def scrub(details: Any) -> Any:
     return details
 
 
-def _actor_fields(actor) -> tuple[str, str]:
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return "", ""
-    client_id = getattr(actor, "integration_client_id", None)
-    if client_id:
-        return str(client_id), getattr(actor, "client_name", "") or ""
-    return str(actor.pk), getattr(actor, "username", "") or ""
-
-
 def audit_record(
     *,
     action: str,
@@ -50,7 +42,7 @@ def audit_record(
     actor_name: str | None = None,
 ) -> AuditLog:
     """Write one audit row with the current request's id, IP and user agent."""
-    user_id, username = _actor_fields(actor)
+    user_id, username = principal_identity(actor)
     return AuditLog.objects.create(
         user_id=actor_id if actor_id is not None else user_id,
         username=actor_name if actor_name is not None else username,

@@ -202,9 +202,7 @@ def auth_password_change(
     with transaction.atomic():
         user.set_password(new_password)
         user.must_change_password = False
-        user.tokens_valid_after = timezone.now()
-        user.save(update_fields=["password", "must_change_password", "tokens_valid_after", "updated_at"])
-        tokens.blacklist_all_for_user(user)
+        tokens.revoke_all_for_user(user, changed_fields=["password", "must_change_password"])
         pair = tokens.issue_token_pair(user=user)
         audit_record(action="auth.password_changed", actor=user, resource="user", resource_id=user.pk)
     if access_payload is not None:

@@ -157,9 +157,7 @@ def user_delete(*, actor, user: User) -> None:
     with transaction.atomic():
         was_active = user.is_active
         user.is_active = False
-        user.tokens_valid_after = timezone.now()
-        user.save(update_fields=["is_active", "tokens_valid_after", "updated_at"])
-        revoked = tokens.blacklist_all_for_user(user)
+        revoked = tokens.revoke_all_for_user(user, changed_fields=["is_active"])
         audit_record(
             action="user.delete",
             actor=actor,
@@ -209,9 +207,7 @@ def user_reset_password(*, actor, user: User) -> str:
     with transaction.atomic():
         user.set_password(temporary)
         user.must_change_password = True
-        user.tokens_valid_after = timezone.now()
-        user.save(update_fields=["password", "must_change_password", "tokens_valid_after", "updated_at"])
-        tokens.blacklist_all_for_user(user)
+        tokens.revoke_all_for_user(user, changed_fields=["password", "must_change_password"])
         audit_record(action="user.reset_password", actor=actor, resource="user", resource_id=user.pk)
     lockout.unlock(user.username)
     return temporary

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import factory
 
 from accounts.models import User
@@ -21,3 +23,17 @@ class UserFactory(factory.django.DjangoModelFactory):
         self.set_password(extracted or DEFAULT_PASSWORD)
         if create:
             self.save(update_fields=["password"])
+
+
+def client_principal_stand_in(*, client_id: str = "cli_1", name: str = "ETL", permissions=("use_tools",)):
+    """An object shaped like an integration client principal (BRIEF "Interfaces"), for accounts' own tests
+    that need one without the integrations app's credentials."""
+    return SimpleNamespace(
+        is_authenticated=True,
+        pk=client_id,
+        integration_client_id=client_id,
+        client_name=name,
+        role="integration",
+        mv_permissions=frozenset(permissions),
+        must_change_password=False,
+    )

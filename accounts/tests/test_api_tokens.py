@@ -3,7 +3,6 @@
 import base64
 import json
 import time
-from types import SimpleNamespace
 
 import jwt
 import pytest
@@ -11,7 +10,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory, client_principal_stand_in
 from accounts.tests.helpers import (
     CHANGE_PASSWORD_URL,
     LOGOUT_URL,
@@ -214,15 +213,7 @@ def test_must_change_password_gate(api_client):
 
 
 def _client_principal():
-    return SimpleNamespace(
-        is_authenticated=True,
-        pk="cli_123",
-        integration_client_id="cli_123",
-        client_name="Reporting bot",
-        role="integration",
-        mv_permissions=frozenset({"use_chat", "read_config"}),
-        must_change_password=False,
-    )
+    return client_principal_stand_in(client_id="cli_123", name="Reporting bot", permissions=("use_chat", "read_config"))
 
 
 def test_integration_clients_cannot_change_password_or_log_out():
@@ -241,7 +232,9 @@ def test_integration_clients_cannot_change_password_or_log_out():
         "permissions": ["read_config", "use_chat"],
         "must_change_password": False,
     }
-    assert client.get(user_url(UserFactory())).status_code == 404
+    # Not a user: the users resource is refused as a whole (403), not hidden object by object (404).
+    refused = client.get(user_url(UserFactory()))
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "PERMISSION_DENIED"
 
 
 def test_no_password_or_token_reaches_an_audit_row_or_a_log_line(api_client, admin, api_client_for, caplog):

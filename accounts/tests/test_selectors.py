@@ -1,31 +1,19 @@
 """Selectors: who sees whom, the principal description of auth/me, the conversations hook."""
 
 import sys
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 
 import pytest
 
 from accounts import selectors
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import UserFactory, client_principal_stand_in
 from majed_vanna.exceptions import NotFoundError
 
 pytestmark = pytest.mark.django_db
 
 
-def client_principal():
-    return SimpleNamespace(
-        is_authenticated=True,
-        pk="cli_1",
-        integration_client_id="cli_1",
-        client_name="ETL",
-        role="integration",
-        mv_permissions=frozenset({"use_tools"}),
-        must_change_password=False,
-    )
-
-
 def test_principal_profile_of_an_integration_client():
-    assert selectors.principal_profile(client_principal()) == {
+    assert selectors.principal_profile(client_principal_stand_in()) == {
         "principal_type": "integration_client",
         "client_id": "cli_1",
         "client_name": "ETL",
@@ -52,7 +40,7 @@ def test_visibility(admin, superuser, user):
     assert set(selectors.user_visible_queryset(actor=admin)) == {admin, superuser, user, other_super}
     assert set(selectors.user_visible_queryset(actor=superuser)) == {superuser, user}
     assert list(selectors.user_visible_queryset(actor=user)) == [user]
-    assert list(selectors.user_visible_queryset(actor=client_principal())) == []
+    assert list(selectors.user_visible_queryset(actor=client_principal_stand_in())) == []
     with pytest.raises(NotFoundError):
         selectors.user_get_visible(actor=superuser, user_id=other_super.pk)
 

@@ -5,7 +5,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from majed_vanna.api.viewsets import BaseAPIView
-from majed_vanna.exceptions import PermissionDeniedError
 
 from .. import selectors, services
 from ..serializers import (
@@ -43,11 +42,6 @@ class _TokenEndpoint(BaseAPIView):
     def initial(self, request, *args, **kwargs):
         self._idempotency_claim = None
         APIView.initial(self, request, *args, **kwargs)
-
-
-def _refuse_clients(request) -> None:
-    if getattr(request.user, "integration_client_id", None):
-        raise PermissionDeniedError("Integration clients have no password or refresh token.")
 
 
 class LoginView(_TokenEndpoint):
@@ -91,6 +85,8 @@ class RefreshView(_TokenEndpoint):
 
 
 class LogoutView(_TokenEndpoint):
+    users_only = True  # a client has no tokens to revoke (403, audited)
+
     @extend_schema(
         tags=TAG,
         request=LogoutInputSerializer,
@@ -100,7 +96,6 @@ class LogoutView(_TokenEndpoint):
         "revoked one is accepted. Integration clients get 403.",
     )
     def post(self, request):
-        _refuse_clients(request)
         data = self.validated(LogoutInputSerializer, request.data)
         revoked = services.auth_logout(
             user=request.user, access_payload=request.auth, refresh_token=data.get("refresh_token")
@@ -127,6 +122,7 @@ class MeView(BaseAPIView):
 
 
 class ChangePasswordView(_TokenEndpoint):
+    users_only = True  # a client has no password (403, audited)
     throttle_rates = {"post": "5/minute"}
 
     @extend_schema(
@@ -138,7 +134,6 @@ class ChangePasswordView(_TokenEndpoint):
         "Integration clients get 403.",
     )
     def post(self, request):
-        _refuse_clients(request)
         data = self.validated(ChangePasswordInputSerializer, request.data)
         pair = services.auth_password_change(user=request.user, access_payload=request.auth, **data)
         request.user.refresh_from_db()

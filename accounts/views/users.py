@@ -3,7 +3,8 @@
 View-level permissions: list ``read_user``, create ``create_user``, destroy ``delete_user``, unlock and
 reset-password ``update_user``. Retrieve, update and conversations need none at view level because
 everyone may read and edit their own profile; the selector then hides other users (404) unless the caller
-may manage them, and the services refuse what the caller may not do to a visible user (403).
+may manage them, and the services refuse what the caller may not do to a visible user (403). Integration
+clients are refused every action (403, audited): they are not users and have no profile.
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
@@ -41,6 +42,7 @@ PAGE_PARAMETERS = [
 @extend_schema(tags=["users"])
 class UserViewSet(BaseViewSet):
     results_key = "users"
+    users_only = True  # integration clients have no profile here: 403 on every action, audited
     serializer_class = UserOutputSerializer  # for the schema; each action names its own serializers
     lookup_url_kwarg = "user_id"
     lookup_value_regex = "[^/]+"

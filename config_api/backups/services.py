@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.services import audit_record
 from config_api.runtime import runtime_config_values
+from majed_vanna.api.callers import principal_identity
 from majed_vanna.exceptions import ConflictError, ValidationFailedError
 
 from ..models import Backup, BackupKind, BackupStatus
@@ -35,12 +36,7 @@ TRANSIENT_ERRORS = (OperationalError, OSError)
 
 
 def _actor_fields(actor) -> tuple[str, str]:
-    if actor is None:
-        return "", "system"
-    client_id = getattr(actor, "integration_client_id", None)
-    if client_id:
-        return str(client_id), getattr(actor, "client_name", "")
-    return str(actor.pk), getattr(actor, "username", "")
+    return principal_identity(actor, nobody="system")
 
 
 def backup_dir() -> Path:

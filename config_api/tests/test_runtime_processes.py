@@ -6,7 +6,6 @@ Both processes are real subprocesses sharing one migrated SQLite file, so the te
 run; the Redis variant runs whenever REDIS_URL is set (the PostgreSQL + Redis run of .ci/run).
 """
 
-import os
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 from django.conf import settings
 
 from config_api import runtime
+from majed_vanna.tests.servers import migrated_sqlite, run_manage, server_env
 
 ROOT = settings.BASE_DIR
 READER = """
@@ -48,17 +48,8 @@ MODES = ["locmem"] + (["redis"] if settings.REDIS_URL else [])
 @pytest.fixture(scope="module")
 def shared_env(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("two-processes")
-    env = {key: value for key, value in os.environ.items() if key not in {"REDIS_URL", "DATABASE_URL"}}
-    env.update(
-        DJANGO_SETTINGS_MODULE="majed_vanna.settings.test",
-        MV_DATA_DIR=str(data_dir),
-        DATABASE_URL=f"sqlite:///{data_dir / 'shared.sqlite3'}",
-        PYTHONPATH=str(ROOT),
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=120
-    )
-    return env
+    extra = {**migrated_sqlite(data_dir), "REDIS_URL": None}  # Redis only in the "redis" mode
+    return server_env(data_dir=data_dir, settings_module="majed_vanna.settings.test", extra=extra)
 
 
 @pytest.mark.slow
@@ -80,13 +71,8 @@ def test_change_reaches_a_running_second_process(mode, shared_env):
         ready = reader.stdout.readline().split()
         assert ready and ready[0] == "ready", reader.stderr.read()
         new_value = int(ready[1]) + 17
-        subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", WRITE.format(value=new_value)],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            timeout=60,
-        )
+        written = run_manage("shell", "-c", WRITE.format(value=new_value), env=env, timeout=60)
+        assert written.returncode == 0, written.stderr[-2000:]
         written_at = time.monotonic()
         reader.stdin.write("go\n")
         reader.stdin.flush()

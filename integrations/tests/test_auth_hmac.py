@@ -75,19 +75,20 @@ def test_request_differing_from_what_was_signed_is_refused(make_client, client, 
     issued = make_client(["use_chat"])
     signed_parts = {"method": "POST", "path": CHAT, "query": "a=1&b=2", "body": BODY}
     sent = {**signed_parts, **change}
-    response = send_signed(
+    assert_refused(send_other_than_signed(client, issued, signed_parts, sent))
+
+
+def send_other_than_signed(client, issued, signed_parts: dict, sent: dict):
+    """Sign ``signed_parts`` (method, path, query, body) and send ``sent`` instead."""
+    return send_signed(
         client,
         issued,
         sent["method"],
         sent["path"],
         query=sent["query"],
         body=sent["body"],
-        sign_method=signed_parts["method"],
-        sign_path=signed_parts["path"],
-        sign_query=signed_parts["query"],
-        sign_body=signed_parts["body"],
+        **{f"sign_{part}": value for part, value in signed_parts.items()},
     )
-    assert_refused(response)
 
 
 def _substitutions(original: bytes):
@@ -106,19 +107,7 @@ def test_every_single_byte_change_to_method_path_query_or_body_is_refused(make_c
         for mutated in _substitutions(raw[1:] if field == "path" else raw):  # a path keeps its leading "/"
             value = mutated if field == "body" else ("/" if field == "path" else "") + mutated.decode()
             sent = {**signed_parts, field: value}
-            response = send_signed(
-                client,
-                issued,
-                sent["method"],
-                sent["path"],
-                query=sent["query"],
-                body=sent["body"],
-                sign_method=signed_parts["method"],
-                sign_path=signed_parts["path"],
-                sign_query=signed_parts["query"],
-                sign_body=signed_parts["body"],
-            )
-            assert_refused(response)
+            assert_refused(send_other_than_signed(client, issued, signed_parts, sent))
             tried += 1
     assert tried == 4 + 20 + 7 + 9
 

@@ -1,114 +1,60 @@
 """Signed and API-key requests against a real daphne process over real HTTP (contract §5).
 
-The process gets its own data dir and a SQLite database migrated by ``manage.py migrate``; the client is
-made with ``manage.py create_integration_client`` exactly as an operator would. With REDIS_URL set, nonces
-live in Redis (own key prefix), so the replay check runs against the shared cache.
+The process (``majed_vanna.tests.servers``) gets its own data dir and a SQLite database migrated by
+``manage.py migrate``; the client is made with ``manage.py create_integration_client`` exactly as an operator
+would. With REDIS_URL set, nonces live in Redis (own key prefix), so the replay check runs against the shared
+cache.
 """
 
-import http.client
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from integrations.signing import encode_path, signed_headers
+from majed_vanna.tests.servers import migrated_sqlite, run_manage, server_env, start_daphne
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = "integrations.tests.daphne_settings"
-
-
-def _env(data_dir: Path) -> dict:
-    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
-    env.update(
-        DJANGO_SETTINGS_MODULE=SETTINGS,
-        MV_DATA_DIR=str(data_dir),
-        DATABASE_URL=f"sqlite:///{data_dir / 'db.sqlite3'}",
-        CACHE_KEY_PREFIX=f"{settings.CACHE_KEY_PREFIX}_daphne{os.getpid()}",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
-def _manage(env: dict, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
+SETTINGS = "integrations.tests.daphne_settings"  # the project's URLs plus the integrations probe views
 
 
 class Server:
-    def __init__(self, port: int):
-        self.port = port
+    """The daphne process, answering (status, decoded JSON body) for requests sent byte for byte."""
+
+    def __init__(self, process):
+        self.process = process
 
     def request(self, method: str, target: str, body: bytes = b"", headers: dict | None = None):
-        """Send ``target`` byte for byte (no client-side URL normalizing)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            conn.putrequest(method, target, skip_accept_encoding=True)
-            for name, value in {**(headers or {}), "Content-Length": str(len(body))}.items():
-                conn.putheader(name, value)
-            if body:
-                conn.putheader("Content-Type", "application/json")
-            conn.endheaders(body or None)
-            response = conn.getresponse()
-            return response.status, json.loads(response.read() or b"null")
-        finally:
-            conn.close()
+        headers = {**(headers or {}), **({"Content-Type": "application/json"} if body else {})}
+        status, _, content = self.process.raw_request(method, target, body, headers)
+        return status, json.loads(content or b"null")
 
 
 @pytest.fixture(scope="module")
 def daphne(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("daphne")
-    env = _env(data_dir)
-    _manage(env, "migrate", "--noinput", "-v", "0")
-    created = _manage(env, "create_integration_client", "--name", "Daphne probe", "--permissions", "use_chat")
-    creds = dict(re.findall(r"^(client_id|client_secret|api_key): (\S+)$", created, re.MULTILINE))
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    port = listener.getsockname()[1]
-    log = open(data_dir / "daphne.log", "w")  # noqa: SIM115 (closed in the finalizer)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "--fd", str(listener.fileno()), "majed_vanna.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        pass_fds=[listener.fileno()],
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    env = {
+        **migrated_sqlite(data_dir, settings_module=SETTINGS),
+        "CACHE_KEY_PREFIX": f"{settings.CACHE_KEY_PREFIX}_daphne{os.getpid()}",
+    }
+    created = run_manage(
+        "create_integration_client",
+        "--name",
+        "Daphne probe",
+        "--permissions",
+        "use_chat",
+        env=server_env(data_dir=data_dir, settings_module=SETTINGS, extra=env),
     )
-    listener.close()  # the child holds its own copy
-    server = Server(port)
+    assert created.returncode == 0, created.stderr[-2000:]
+    creds = dict(re.findall(r"^(client_id|client_secret|api_key): (\S+)$", created.stdout, re.MULTILINE))
+    server = start_daphne(data_dir=data_dir, env=env, settings_module=SETTINGS, wait_path="/api/v1/_probe/public")
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if server.request("GET", "/api/v1/_probe/public")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert process.poll() is None, (data_dir / "daphne.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "daphne did not start within 15 s"
-            time.sleep(0.1)
-        yield server, creds
+        yield Server(server), creds
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        server.stop()
 
 
 def _signed(creds, method, path, body=b""):

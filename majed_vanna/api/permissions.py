@@ -4,6 +4,9 @@ Principals (users and integration clients) expose ``mv_permissions``: the set of
 names they hold. Views declare what each action needs::
 
     required_permissions = {"list": "read_user", "create": "create_user"}   # or one string for all
+
+Views that only make sense for a person (a user's own account, password, refresh tokens) set
+``users_only = True``: integration clients get 403 there whatever their permissions (contract §4).
 """
 
 from rest_framework.permissions import BasePermission
@@ -41,6 +44,27 @@ class PasswordChangeGate(BasePermission):
         return True
 
 
+def _deny(request, permission: str, message: str | None = None):
+    """Audit the refusal (``permission.denied``, the caller as actor) and raise 403 PERMISSION_DENIED."""
+    from accounts.services import audit_permission_denied  # imported late: core must not load apps early
+
+    audit_permission_denied(request=request, permission=permission)
+    raise PermissionDeniedError(message)
+
+
+class UsersOnlyGate(BasePermission):
+    """403 PERMISSION_DENIED (audited) for integration clients on views that set ``users_only = True``.
+
+    A client has no user account: the ``users`` resource, change-password and logout are not for it, and
+    it is refused as a whole rather than answered 404 per object (which is for users who may not see one).
+    """
+
+    def has_permission(self, request, view):
+        if getattr(view, "users_only", False) and getattr(request.user, "integration_client_id", None):
+            _deny(request, "user_account", "Integration clients cannot use this endpoint.")
+        return True
+
+
 class HasRequiredPermission(BasePermission):
     """Checks ``view.required_permissions`` against the caller's permissions; a denial is audited."""
 
@@ -48,7 +72,4 @@ class HasRequiredPermission(BasePermission):
         needed = required_permission(view, request)
         if needed is None or needed in principal_permissions(request.user):
             return True
-        from accounts.services import audit_permission_denied  # imported late: core must not load apps early
-
-        audit_permission_denied(request=request, permission=needed)
-        raise PermissionDeniedError()
+        _deny(request, needed)

@@ -1,4 +1,5 @@
-"""drf-spectacular post-processing: documents the envelope around every JSON response (contract §1)."""
+"""drf-spectacular hooks: paths as the contract writes them, and the envelope around every JSON response
+(contract §1)."""
 
 ERROR_ENVELOPE = {
     "type": "object",
@@ -18,6 +19,23 @@ ERROR_ENVELOPE = {
     },
     "required": ["success", "error", "timestamp", "request_id"],
 }
+
+
+def contract_paths(endpoints, **kwargs):
+    """Preprocessing hook: document each path without a trailing slash, as the contract writes it.
+
+    Routes answer with or without the slash (``ApiRouter``'s ``/?``, ``re_path(r"^config/?$")``), which
+    drf-spectacular renders as ``/api/v1/users/``; the schema shows ``/api/v1/users``. Should an app route
+    both forms separately, the operation is documented once.
+    """
+    documented = []
+    seen = set()
+    for path, path_regex, method, callback in endpoints:
+        path = path.rstrip("/") or "/"
+        if (path, method) not in seen:
+            seen.add((path, method))
+            documented.append((path, path_regex, method, callback))
+    return documented
 
 
 def _success(data_schema: dict) -> dict:

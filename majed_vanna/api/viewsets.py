@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from . import idempotency
-from .permissions import HasRequiredPermission, PasswordChangeGate
+from .permissions import HasRequiredPermission, PasswordChangeGate, UsersOnlyGate
 
 
 class _Replayed(Exception):
@@ -21,7 +21,8 @@ class _Replayed(Exception):
 
 
 class EnvelopeAPIMixin:
-    permission_classes = [IsAuthenticated, PasswordChangeGate, HasRequiredPermission]
+    permission_classes = [IsAuthenticated, PasswordChangeGate, UsersOnlyGate, HasRequiredPermission]
+    users_only = False  # True: integration clients are refused (403), whatever their permissions
     results_key = "results"
     throttle_rates: dict[str, str] = {}
     required_permissions: dict[str, str] | str | None = None

@@ -245,6 +245,8 @@ SPECTACULAR_SETTINGS = {
         "HealthStatusEnum": "health.serializers.STATUS_CHOICES",
         "HealthCheckStatusEnum": "health.serializers.CHECK_STATUS_CHOICES",
     },
+    # Contract paths have no trailing slash (routes accept both forms).
+    "PREPROCESSING_HOOKS": ["majed_vanna.api.schema.contract_paths"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "majed_vanna.api.schema.wrap_in_envelope",

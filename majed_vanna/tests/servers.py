@@ -8,13 +8,18 @@ Use the ``daphne_server`` fixture (available in every app through the root ``con
         response = server.get("/api/v1/health")                 # an httpx.Response
 
 Each process inherits this test run's environment (``DATABASE_URL``, ``REDIS_URL``, ``CACHE_KEY_PREFIX``),
-gets a free port and its own ``MV_DATA_DIR`` unless told otherwise, is waited for until it answers, and
-is terminated when the test ends. ``server.log()`` returns what it wrote to stdout and stderr.
+gets its own ``MV_DATA_DIR`` unless told otherwise, is waited for until it answers, and is terminated when
+the test ends. It serves a listening socket this process opened on a free port and hands over (``daphne
+--fd``), so no other process can take the port in between. ``server.log()`` returns what it wrote to stdout
+and stderr; ``server.raw_request()`` sends a request target byte for byte (no client-side URL normalizing).
 
 A daphne process has its own database connection: rows a test creates are visible to it only when the
-test commits them (``transactional_db``) and both use the same database (PostgreSQL runs).
+test commits them (``transactional_db``) and both use the same database (PostgreSQL runs). For data the
+server and ``manage.py`` commands share regardless of the run, give them a migrated SQLite file of their
+own: ``start_daphne(..., env=migrated_sqlite(data_dir))``.
 """
 
+import http.client
 import os
 import socket
 import subprocess
@@ -53,6 +58,26 @@ def server_env(*, data_dir: Path, settings_module: str, extra: dict | None = Non
     return env
 
 
+def listening_socket() -> socket.socket:
+    """A socket listening on a free port of 127.0.0.1, to hand to a server process."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
+def migrated_sqlite(data_dir: Path, *, settings_module: str = "majed_vanna.settings.test") -> dict:
+    """Migrate a SQLite file in ``data_dir`` with ``manage.py migrate``; returns the environment entries
+    (``DATABASE_URL``) that point servers, commands and subprocesses at it."""
+    extra = {"DATABASE_URL": f"sqlite:///{Path(data_dir) / 'db.sqlite3'}"}
+    env = server_env(data_dir=data_dir, settings_module=settings_module, extra=extra)
+    result = run_manage("migrate", "--noinput", "-v", "0", env=env)
+    if result.returncode != 0:
+        raise RuntimeError(f"migrate failed:\n{result.stderr[-2000:]}")
+    return extra
+
+
 def run_manage(*args: str, env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
     """``python manage.py <args>`` in a subprocess with ``env``; returns the completed process."""
     return subprocess.run(
@@ -89,6 +114,19 @@ class ServerProcess:
     def post(self, path: str, **kwargs) -> httpx.Response:
         return self.request("POST", path, **kwargs)
 
+    def raw_request(self, method: str, target: str, body: bytes = b"", headers: dict | None = None, timeout=10):
+        """Send ``target`` exactly as given (percent-escapes, case and all); returns (status, headers, body)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.putrequest(method, target, skip_accept_encoding=True)
+            for name, value in {**(headers or {}), "Content-Length": str(len(body))}.items():
+                conn.putheader(name, value)
+            conn.endheaders(body or None)
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
@@ -112,17 +150,20 @@ def start_daphne(
 ) -> ServerProcess:
     """Start daphne on a free port and wait until ``wait_path`` answers (any HTTP status)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
     full_env = server_env(data_dir=data_dir, settings_module=settings_module, extra=env)
-    log_path = data_dir / f"daphne-{port}.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "majed_vanna.asgi:application"],
-            cwd=BASE_DIR,
-            env=full_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    with listening_socket() as listener:
+        port = listener.getsockname()[1]
+        log_path = data_dir / f"daphne-{port}.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [DAPHNE, "--fd", str(listener.fileno()), "majed_vanna.asgi:application"],
+                cwd=BASE_DIR,
+                env=full_env,
+                pass_fds=[listener.fileno()],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+    # The child holds its own copy of the socket; connections queue on it until daphne accepts them.
     server = ServerProcess(process=process, port=port, log_path=log_path, data_dir=data_dir, env=full_env)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

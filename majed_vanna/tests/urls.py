@@ -16,6 +16,7 @@ test_views = [
     path("plain-405", views.plain_text_405),
     path("items", views.ItemsView.as_view()),
     path("things", views.ThingsView.as_view()),
+    path("upload-size", views.UploadSizeView.as_view()),
     path("throttled", views.ThrottledView.as_view()),
     path("user-throttled", views.UserThrottledView.as_view()),
     path("async-admin", views.async_admin),

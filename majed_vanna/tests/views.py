@@ -82,6 +82,17 @@ class ThingsView(BaseAPIView):
         return self.created({"id": str(uuid.uuid4()), "name": data["name"], "client_secret": uuid.uuid4().hex})
 
 
+class UploadSizeView(BaseAPIView):
+    """Reads the uploaded ``file`` whole and says how much it read (and whether Django spooled it to disk)."""
+
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        upload = request.FILES["file"]
+        read = sum(len(chunk) for chunk in upload.chunks())
+        return self.created({"size": upload.size, "read": read, "spooled": hasattr(upload, "temporary_file_path")})
+
+
 class ThrottledView(BaseAPIView):
     permission_classes = [AllowAny]
     throttle_rates = {"get": "3/hour"}
