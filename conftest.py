@@ -7,6 +7,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.permissions import Role
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from majed_vanna.tests.fake_llm import fake_llm  # noqa: F401 - fixture: scriptable fake LLM server on 127.0.0.1
 from majed_vanna.tests.servers import daphne_server  # noqa: F401 - fixture: real daphne processes for tests
 
 
