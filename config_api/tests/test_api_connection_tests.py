@@ -8,9 +8,12 @@ import json
 import socket
 import sqlite3
 import time
+import uuid
 
 import pytest
 from django.db import connection
+from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import AuditLog
 from config_api import probes
@@ -177,3 +180,51 @@ def test_api_key_from_the_environment_is_used(admin, admin_client, fake_llm, set
 
 def test_connection_test_rate_is_20_per_hour(admin_client):
     assert admin_client.post(TEST_DB)["X-RateLimit-Limit"] == "20"
+
+
+# --- the async views keep the API's common behaviour
+
+
+def test_url_names_are_unchanged():
+    assert reverse("api-v1:config-test-database") == TEST_DB
+    assert reverse("api-v1:config-test-llm") == TEST_LLM
+
+
+def test_the_21st_test_in_an_hour_is_refused(admin_client):
+    for _ in range(20):
+        assert admin_client.post(TEST_DB).status_code == 200
+    response = admin_client.post(TEST_DB)
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED" and int(response["Retry-After"]) > 0
+    assert AuditLog.objects.filter(action="config.test_database").count() == 20
+
+
+def test_idempotent_retry_replays_the_result_without_testing_again(admin, admin_client, fake_llm):
+    configure(admin, llm_provider="openai", llm_model="m", llm_base_url=f"{fake_llm.url}/v1", llm_api_key=GOOD_KEY)
+    key = str(uuid.uuid4())
+    first = admin_client.post(TEST_LLM, HTTP_IDEMPOTENCY_KEY=key, HTTP_X_REQUEST_ID="cfg-test-1")
+    again = admin_client.post(TEST_LLM, HTTP_IDEMPOTENCY_KEY=key)
+    assert first.status_code == again.status_code == 200
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["data"] == first.json()["data"] and first.json()["data"]["status"] == "success"
+    assert len(fake_llm.requests) == 1
+    audit = AuditLog.objects.get(action="config.test_llm")
+    assert audit.request_id == first.json()["request_id"] == first["X-Request-Id"] == "cfg-test-1"
+
+
+def test_get_is_405_with_allow(admin_client):
+    response = admin_client.get(TEST_LLM)
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED" and response["Allow"] == "POST"
+
+
+def test_openapi_documents_both_endpoints():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    paths = {path.rstrip("/"): item for path, item in schema["paths"].items()}
+    for path, words in ((TEST_DB, "SELECT 1"), (TEST_LLM, "minimal request")):
+        operation = paths[path]["post"]
+        assert set(paths[path]) == {"post"} and "requestBody" not in operation
+        envelope = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        assert envelope["properties"]["data"] == {"$ref": "#/components/schemas/ConnectionTestOutput"}
+        assert words in operation["description"]  # the view's own docstring, not a placeholder
+        assert {"jwtAuth": []} in operation["security"]
