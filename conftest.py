@@ -29,6 +29,17 @@ def _clear():
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _restore_runtime_config_provider():
+    """Tests that swap the runtime-config provider (and reset it to None) get config_api's back afterwards,
+    so later tests see the real configuration whatever the test order."""
+    from majed_vanna import runtime
+
+    provider = runtime._provider
+    yield
+    runtime.set_runtime_config_provider(provider)
+
+
 @pytest.fixture
 def password():
     return DEFAULT_PASSWORD

@@ -14,8 +14,9 @@ Tests never call a hosted LLM; they point the configuration at this server over 
 
 Unscripted requests get the default behaviour: the key must be ``fake_llm.api_key`` (``Authorization:
 Bearer`` for openai; ``x-api-key`` plus ``anthropic-version`` for anthropic), else 401 with a body that
-echoes the key (so tests can prove it never reaches a response). ``POST .../chat/completions`` and
-``POST .../v1/messages`` answer a one-word completion, ``GET .../models`` a model list, anything else 404.
+echoes the key (so tests can prove it never reaches a response). ``POST /v1/chat/completions`` and
+``POST /v1/messages`` answer a one-word completion, ``GET /v1/models`` a model list, anything else 404
+(so an openai base URL is ``fake_llm.url + "/v1"``, an anthropic one ``fake_llm.url``).
 Scripted replies (``enqueue``) are served first in, first out to whatever request comes next, key or not.
 ``fake_llm.requests`` logs every request (method, path, headers, parsed JSON body, arrival time).
 """
@@ -32,6 +33,7 @@ import pytest
 
 DEFAULT_API_KEY = "sk-fake-llm-key-123"
 MODELS = ["fake-model-1", "fake-model-2"]
+ENDPOINTS = {("GET", "/v1/models"), ("POST", "/v1/chat/completions"), ("POST", "/v1/messages")}
 
 
 @dataclass
@@ -160,17 +162,15 @@ class FakeLLMServer:
             key_ok = handler.headers.get("x-api-key") == self.api_key and handler.headers.get("anthropic-version")
         else:
             key_ok = handler.headers.get("Authorization") == f"Bearer {self.api_key}"
-        known = (handler.command, path.rsplit("/", 1)[-1]) in {("GET", "models"), ("POST", "messages")} or (
-            handler.command == "POST" and path.endswith("/chat/completions")
-        )
+        known = (handler.command, path) in ENDPOINTS
         if not known:
             return Reply(status=404, json={"error": {"message": f"Unknown path {path}"}})
         if not key_ok:
             sent = handler.headers.get("x-api-key") or handler.headers.get("Authorization") or ""
             return Reply(status=401, json={"error": {"message": f"Incorrect API key provided: {sent}"}})
-        if path.endswith("/models"):
+        if path == "/v1/models":
             return Reply(json={"object": "list", "data": [{"id": name, "object": "model"} for name in MODELS]})
-        if path.endswith("/messages"):
+        if path == "/v1/messages":
             return Reply(json={"type": "message", "role": "assistant", "content": [{"type": "text", "text": "pong"}]})
         return Reply(
             json={"object": "chat.completion", "choices": [{"message": {"role": "assistant", "content": "pong"}}]}
