@@ -76,7 +76,7 @@ def _cached(kind: str, fingerprint: str, ttl: int, probe: Callable[[], dict]) ->
     try:
         cache.set(key, result, timeout=ttl)
     except Exception:
-        logger.warning("Health: could not keep the %s result in the cache", kind)
+        logger.debug("Health: could not keep the %s result in the cache", kind)
     return result, False
 
 
