@@ -7,6 +7,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.permissions import Role
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from majed_vanna.tests.fake_llm import fake_llm  # noqa: F401 - fixture: scriptable fake LLM server on 127.0.0.1
 from majed_vanna.tests.servers import daphne_server  # noqa: F401 - fixture: real daphne processes for tests
 
 
@@ -26,6 +27,17 @@ def _clear():
         cache.delete_pattern("*")
     else:
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _restore_runtime_config_provider():
+    """Tests that swap the runtime-config provider (and reset it to None) get config_api's back afterwards,
+    so later tests see the real configuration whatever the test order."""
+    from majed_vanna import runtime
+
+    provider = runtime._provider
+    yield
+    runtime.set_runtime_config_provider(provider)
 
 
 @pytest.fixture

@@ -7,12 +7,14 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.services import audit_record
 from majed_vanna.api.callers import principal_identity
+from majed_vanna.blocking import run_blocking
 
 from . import probes, runtime
 from .crypto import encrypt_secret
@@ -116,23 +118,40 @@ def _after_commit(stamp: str) -> None:
         Path(values[field]).mkdir(parents=True, exist_ok=True)
 
 
-def config_test_database(*, actor) -> dict[str, Any]:
-    """Connect to the agent's data source read-only and run ``SELECT 1``; audited ``config.test_database``."""
-    result = probes.probe_data_source(runtime.runtime_config_values()["data_source_url"])
-    _audit_probe(actor=actor, action="config.test_database", result=result)
+def _llm_settings() -> dict[str, str]:
+    values = runtime.runtime_config_values()
+    return {
+        "provider": values["llm_provider"],
+        "model": values["llm_model"],
+        "base_url": values["llm_base_url"],
+        "api_key": llm_api_key(),
+    }
+
+
+def _data_source_url() -> str:
+    return runtime.runtime_config_values()["data_source_url"]
+
+
+async def config_test_database(*, actor) -> dict[str, Any]:
+    """Connect to the agent's data source read-only and run ``SELECT 1``; audited ``config.test_database``.
+
+    Async: the driver call (up to ``probes.DB_TIMEOUT_SECONDS``) runs on the bounded blocking pool, so it
+    holds neither the event loop nor the thread that serves Django's synchronous views.
+    """
+    url = await sync_to_async(_data_source_url)()
+    result = await run_blocking(probes.probe_data_source, url)
+    await sync_to_async(_audit_probe)(actor=actor, action="config.test_database", result=result)
     return result
 
 
-def config_test_llm(*, actor) -> dict[str, Any]:
-    """Send the LLM provider one minimal request with a short timeout; audited ``config.test_llm``."""
-    values = runtime.runtime_config_values()
-    result = probes.probe_llm(
-        provider=values["llm_provider"],
-        model=values["llm_model"],
-        base_url=values["llm_base_url"],
-        api_key=llm_api_key(),
-    )
-    _audit_probe(actor=actor, action="config.test_llm", result=result)
+async def config_test_llm(*, actor) -> dict[str, Any]:
+    """Send the LLM provider one minimal request with a short timeout; audited ``config.test_llm``.
+
+    Async end to end (httpx.AsyncClient): waiting on the provider holds no thread.
+    """
+    llm = await sync_to_async(_llm_settings)()
+    result = await probes.probe_llm(**llm)
+    await sync_to_async(_audit_probe)(actor=actor, action="config.test_llm", result=result)
     return result
 
 

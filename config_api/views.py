@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 
+from majed_vanna.api.async_views import ApiResult, async_api_view
 from majed_vanna.api.permissions import principal_permissions
 from majed_vanna.api.viewsets import BaseAPIView, BaseViewSet
 from majed_vanna.exceptions import NotFoundError
@@ -53,30 +54,41 @@ class ConfigView(BaseAPIView):
         return self.ok({"message": message, "updated_config": config_public(include_admin_fields=True)}, message)
 
 
-class ConfigTestDatabaseView(BaseAPIView):
+CONNECTION_TEST_RATE = "20/hour"
+
+
+@async_api_view(
+    methods=["POST"],
+    permission="update_config",
+    throttle_rate=CONNECTION_TEST_RATE,
+    schema={
+        "POST": {
+            "request": None,
+            "responses": ConnectionTestOutputSerializer,
+            "summary": "Test the data source connection",
+        }
+    },
+)
+async def config_test_database_view(request):
     """Connect to the agent's data source read-only and run ``SELECT 1`` (gives up after a few seconds).
-    A failed connection is ``200`` with ``status: "failure"``: the test itself worked."""
-
-    required_permissions = "update_config"
-    throttle_rates = {"post": "20/hour"}
-
-    @extend_schema(request=None, responses=ConnectionTestOutputSerializer, summary="Test the data source connection")
-    def post(self, request):
-        result = config_test_database(actor=request.user)
-        return self.ok(result, result["message"])
+    A failed connection is ``200`` with ``status: "failure"``: the test itself worked. Async, so the wait
+    holds up no other request of the server process."""
+    result = await config_test_database(actor=request.user)
+    return ApiResult(result, message=result["message"])
 
 
-class ConfigTestLLMView(BaseAPIView):
+@async_api_view(
+    methods=["POST"],
+    permission="update_config",
+    throttle_rate=CONNECTION_TEST_RATE,
+    schema={"POST": {"request": None, "responses": ConnectionTestOutputSerializer, "summary": "Test the LLM provider"}},
+)
+async def config_test_llm_view(request):
     """Send the configured LLM provider one minimal request (5 s limit). Provider ``none`` is a failure
-    ("No LLM provider configured"). Never echoes the API key or the provider's response body."""
-
-    required_permissions = "update_config"
-    throttle_rates = {"post": "20/hour"}
-
-    @extend_schema(request=None, responses=ConnectionTestOutputSerializer, summary="Test the LLM provider")
-    def post(self, request):
-        result = config_test_llm(actor=request.user)
-        return self.ok(result, result["message"])
+    ("No LLM provider configured"). Never echoes the API key or the provider's response body. Async, so
+    the wait holds up no other request of the server process."""
+    result = await config_test_llm(actor=request.user)
+    return ApiResult(result, message=result["message"])
 
 
 class BackupViewSet(BaseViewSet):

@@ -1,5 +1,5 @@
 """The checks the health app contributes itself: database, cache, system figures and circuit breakers,
-plus ``not_configured`` placeholders for ``llm`` and ``data_source`` until their apps register real ones."""
+plus ``not_configured`` placeholders for ``llm`` and ``data_source`` (config_api registers the real ones)."""
 
 import uuid
 
@@ -58,7 +58,7 @@ def register_builtin_checks() -> None:
     register_check("cache", cache_check, required=True)
     register_check("system", system_check, required=False)
     register_check("circuit_breakers", circuit_breakers_check, required=False)
-    # Placeholders: the agent app registers the real "llm" and "data_source" checks (replace=False here
-    # keeps theirs whichever app is loaded first).
+    # Placeholders: config_api registers the real "llm" and "data_source" checks (replace=False here
+    # keeps those whichever app is loaded first).
     register_check("llm", not_configured_check, required=False, replace=False)
     register_check("data_source", not_configured_check, required=False, replace=False)

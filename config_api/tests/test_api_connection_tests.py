@@ -1,71 +1,28 @@
 """POST config/test-database and config/test-llm: real connections, bounded time, safe messages, audited.
 
-The LLM provider is a scripted HTTP server on 127.0.0.1 started by the test; the silent database is a
+The LLM provider is the scripted fake server on 127.0.0.1 (``majed_vanna.tests.fake_llm``); the silent database is a
 socket that accepts connections and never answers.
 """
 
 import json
 import socket
 import sqlite3
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import uuid
 
 import pytest
 from django.db import connection
+from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import AuditLog
 from config_api import probes
 from config_api.services import config_update
+from majed_vanna.tests.fake_llm import DEFAULT_API_KEY
 
 TEST_DB = "/api/v1/config/test-database"
 TEST_LLM = "/api/v1/config/test-llm"
-GOOD_KEY = "sk-good-key-123"
-
-
-class FakeLLM(BaseHTTPRequestHandler):
-    """OpenAI-compatible ``/v1/chat/completions`` and Anthropic ``/v1/messages``; ``/slow`` never answers in time."""
-
-    requests: list = []
-    delay = 0.0
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-        FakeLLM.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-        if self.path.startswith("/slow"):
-            time.sleep(3)
-        if self.path.endswith("/chat/completions"):
-            ok = self.headers.get("Authorization") == f"Bearer {GOOD_KEY}"
-        elif self.path.endswith("/v1/messages"):
-            ok = self.headers.get("x-api-key") == GOOD_KEY and self.headers.get("anthropic-version")
-        else:
-            ok = False
-        status = 200 if ok else 401
-        payload = {"ok": True} if ok else {"error": f"invalid key {self.headers.get('x-api-key')}"}
-        data = json.dumps(payload).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def fake_llm():
-    FakeLLM.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeLLM)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+GOOD_KEY = DEFAULT_API_KEY
 
 
 @pytest.fixture
@@ -156,32 +113,34 @@ def test_no_provider_is_a_failure(admin_client):
 
 
 def test_openai_compatible_provider_success(admin, admin_client, fake_llm):
-    configure(admin, llm_provider="openai", llm_model="gpt-mini", llm_base_url=f"{fake_llm}/v1", llm_api_key=GOOD_KEY)
+    configure(
+        admin, llm_provider="openai", llm_model="gpt-mini", llm_base_url=f"{fake_llm.url}/v1", llm_api_key=GOOD_KEY
+    )
     response = admin_client.post(TEST_LLM)
     data = response.json()["data"]
     assert data["status"] == "success", data
     assert data["details"] == {"provider": "openai", "model": "gpt-mini", "http_status": 200}
-    sent = FakeLLM.requests[-1]
-    assert sent["path"] == "/v1/chat/completions"
-    assert sent["body"]["model"] == "gpt-mini" and sent["body"]["max_tokens"] == 1
+    sent = fake_llm.requests[-1]
+    assert (sent.method, sent.path) == ("POST", "/v1/chat/completions")
+    assert sent.body["model"] == "gpt-mini" and sent.body["max_tokens"] == 1
     assert GOOD_KEY not in response.content.decode()
     audit = AuditLog.objects.get(action="config.test_llm")
     assert audit.success and GOOD_KEY not in str(audit.details)
 
 
 def test_anthropic_provider_success(admin, admin_client, fake_llm):
-    configure(admin, llm_provider="anthropic", llm_model="claude-x", llm_base_url=fake_llm, llm_api_key=GOOD_KEY)
+    configure(admin, llm_provider="anthropic", llm_model="claude-x", llm_base_url=fake_llm.url, llm_api_key=GOOD_KEY)
     data = admin_client.post(TEST_LLM).json()["data"]
     assert data["status"] == "success", data
-    sent = FakeLLM.requests[-1]
-    assert sent["path"] == "/v1/messages"
-    assert sent["headers"]["x-api-key"] == GOOD_KEY
-    assert sent["headers"]["anthropic-version"] == probes.ANTHROPIC_VERSION
+    sent = fake_llm.requests[-1]
+    assert sent.path == "/v1/messages"
+    assert sent.headers["x-api-key"] == GOOD_KEY
+    assert sent.headers["anthropic-version"] == probes.ANTHROPIC_VERSION
 
 
 @pytest.mark.parametrize("provider,path", [("openai", "/v1"), ("anthropic", "")])
 def test_rejected_key_gives_a_safe_message(provider, path, admin, admin_client, fake_llm):
-    configure(admin, llm_provider=provider, llm_model="m", llm_base_url=fake_llm + path, llm_api_key="sk-wrong-456")
+    configure(admin, llm_provider=provider, llm_model="m", llm_base_url=fake_llm.url + path, llm_api_key="sk-wrong-456")
     response = admin_client.post(TEST_LLM)
     data = response.json()["data"]
     assert data["status"] == "failure"
@@ -192,7 +151,8 @@ def test_rejected_key_gives_a_safe_message(provider, path, admin, admin_client, 
 
 def test_slow_provider_fails_within_the_timeout(admin, admin_client, fake_llm, monkeypatch):
     monkeypatch.setattr(probes, "LLM_TIMEOUT_SECONDS", 1.0)
-    configure(admin, llm_provider="openai", llm_model="m", llm_base_url=f"{fake_llm}/slow", llm_api_key=GOOD_KEY)
+    fake_llm.delay = 3
+    configure(admin, llm_provider="openai", llm_model="m", llm_base_url=f"{fake_llm.url}/v1", llm_api_key=GOOD_KEY)
     started = time.monotonic()
     data = admin_client.post(TEST_LLM).json()["data"]
     assert time.monotonic() - started < 2.5
@@ -213,10 +173,58 @@ def test_unreachable_provider_is_a_failure(admin, admin_client, silent_server):
 
 def test_api_key_from_the_environment_is_used(admin, admin_client, fake_llm, settings):
     settings.LLM_API_KEY = GOOD_KEY
-    configure(admin, llm_provider="openai", llm_model="m", llm_base_url=f"{fake_llm}/v1")
+    configure(admin, llm_provider="openai", llm_model="m", llm_base_url=f"{fake_llm.url}/v1")
     assert admin_client.get("/api/v1/config").json()["data"]["llm_api_key_set"] is True
     assert admin_client.post(TEST_LLM).json()["data"]["status"] == "success"
 
 
 def test_connection_test_rate_is_20_per_hour(admin_client):
     assert admin_client.post(TEST_DB)["X-RateLimit-Limit"] == "20"
+
+
+# --- the async views keep the API's common behaviour
+
+
+def test_url_names_are_unchanged():
+    assert reverse("api-v1:config-test-database") == TEST_DB
+    assert reverse("api-v1:config-test-llm") == TEST_LLM
+
+
+def test_the_21st_test_in_an_hour_is_refused(admin_client):
+    for _ in range(20):
+        assert admin_client.post(TEST_DB).status_code == 200
+    response = admin_client.post(TEST_DB)
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED" and int(response["Retry-After"]) > 0
+    assert AuditLog.objects.filter(action="config.test_database").count() == 20
+
+
+def test_idempotent_retry_replays_the_result_without_testing_again(admin, admin_client, fake_llm):
+    configure(admin, llm_provider="openai", llm_model="m", llm_base_url=f"{fake_llm.url}/v1", llm_api_key=GOOD_KEY)
+    key = str(uuid.uuid4())
+    first = admin_client.post(TEST_LLM, HTTP_IDEMPOTENCY_KEY=key, HTTP_X_REQUEST_ID="cfg-test-1")
+    again = admin_client.post(TEST_LLM, HTTP_IDEMPOTENCY_KEY=key)
+    assert first.status_code == again.status_code == 200
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["data"] == first.json()["data"] and first.json()["data"]["status"] == "success"
+    assert len(fake_llm.requests) == 1
+    audit = AuditLog.objects.get(action="config.test_llm")
+    assert audit.request_id == first.json()["request_id"] == first["X-Request-Id"] == "cfg-test-1"
+
+
+def test_get_is_405_with_allow(admin_client):
+    response = admin_client.get(TEST_LLM)
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED" and response["Allow"] == "POST"
+
+
+def test_openapi_documents_both_endpoints():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    paths = {path.rstrip("/"): item for path, item in schema["paths"].items()}
+    for path, words in ((TEST_DB, "SELECT 1"), (TEST_LLM, "minimal request")):
+        operation = paths[path]["post"]
+        assert set(paths[path]) == {"post"} and "requestBody" not in operation
+        envelope = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        assert envelope["properties"]["data"] == {"$ref": "#/components/schemas/ConnectionTestOutput"}
+        assert words in operation["description"]  # the view's own docstring, not a placeholder
+        assert {"jwtAuth": []} in operation["security"]

@@ -136,7 +136,9 @@ def _schema_view(fn, methods: tuple[str, ...], schema: dict, public: bool) -> ty
             continue
 
         def handler(self, request, *args, **kwargs):
-            """Documentation only; requests are served by the async view."""
+            # Documentation only; requests are served by the async view. No docstring here: the
+            # operation's description is the view function's docstring (the class's ``__doc__``).
+            raise NotImplementedError
 
         handler.__name__ = method.lower()
         attrs[method.lower()] = extend_schema(**schema.get(method, {}))(handler)

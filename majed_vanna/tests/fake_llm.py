@@ -1,0 +1,185 @@
+"""A scriptable fake LLM provider on 127.0.0.1 for tests (OpenAI-compatible and Anthropic shapes).
+
+Tests never call a hosted LLM; they point the configuration at this server over real HTTP. The
+``fake_llm`` fixture (available everywhere through the root ``conftest.py``) starts one per test::
+
+    def test_something(fake_llm):
+        base_url = fake_llm.url + "/v1"               # openai: {base}/chat/completions, {base}/models
+        fake_llm.enqueue(status=500)                   # the next request gets a 500 ...
+        fake_llm.enqueue(json={"choices": [...]}, delay=3)   # ... the one after waits 3 s, then this body
+        fake_llm.delay = 0.5                           # every unscripted answer waits 0.5 s
+        ...
+        assert fake_llm.requests[-1].path == "/v1/chat/completions"
+        fake_llm.wait_for_requests(1, timeout=5)       # block until a request has arrived
+
+Unscripted requests get the default behaviour: the key must be ``fake_llm.api_key`` (``Authorization:
+Bearer`` for openai; ``x-api-key`` plus ``anthropic-version`` for anthropic), else 401 with a body that
+echoes the key (so tests can prove it never reaches a response). ``POST /v1/chat/completions`` and
+``POST /v1/messages`` answer a one-word completion, ``GET /v1/models`` a model list, anything else 404
+(so an openai base URL is ``fake_llm.url + "/v1"``, an anthropic one ``fake_llm.url``).
+Scripted replies (``enqueue``) are served first in, first out to whatever request comes next, key or not.
+``fake_llm.requests`` logs every request (method, path, headers, parsed JSON body, arrival time).
+"""
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+DEFAULT_API_KEY = "sk-fake-llm-key-123"
+MODELS = ["fake-model-1", "fake-model-2"]
+ENDPOINTS = {("GET", "/v1/models"), ("POST", "/v1/chat/completions"), ("POST", "/v1/messages")}
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    json: Any = None
+    body: bytes | None = None  # raw body instead of ``json``
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    received_at: float
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "_Server"
+
+    def do_GET(self):
+        self.server.owner._serve(self)
+
+    def do_POST(self):
+        self.server.owner._serve(self)
+
+    def log_message(self, *args):
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: "FakeLLMServer"
+
+
+class FakeLLMServer:
+    def __init__(self, *, api_key: str = DEFAULT_API_KEY):
+        self.api_key = api_key
+        self.delay = 0.0
+        self.requests: list[RecordedRequest] = []
+        self._replies: deque[Reply] = deque()
+        self._lock = threading.Condition()
+        self._stopping = threading.Event()
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.owner = self
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> "FakeLLMServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # delayed answers give up at once
+        self._server.shutdown()
+        self._server.server_close()
+
+    def enqueue(
+        self,
+        *,
+        status: int = 200,
+        json: Any = None,
+        body: bytes | None = None,
+        delay: float = 0.0,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Script the reply to the next request (first in, first out); ``delay`` seconds before it answers."""
+        with self._lock:
+            self._replies.append(Reply(status=status, json=json, body=body, delay=delay, headers=dict(headers or {})))
+
+    def count(self, *, method: str | None = None, path_suffix: str = "") -> int:
+        with self._lock:
+            return sum(
+                1
+                for r in self.requests
+                if (method is None or r.method == method) and r.path.split("?")[0].endswith(path_suffix)
+            )
+
+    def wait_for_requests(self, n: int, *, timeout: float = 10) -> None:
+        """Block until at least ``n`` requests have arrived (raises ``TimeoutError`` otherwise)."""
+        with self._lock:
+            if not self._lock.wait_for(lambda: len(self.requests) >= n, timeout=timeout):
+                raise TimeoutError(f"the fake LLM got {len(self.requests)} requests, expected {n}")
+
+    # --- serving
+    def _serve(self, handler: _Handler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode(errors="replace")
+        with self._lock:
+            self.requests.append(
+                RecordedRequest(handler.command, handler.path, dict(handler.headers), body, time.monotonic())
+            )
+            self._lock.notify_all()
+            reply = self._replies.popleft() if self._replies else None
+        if reply is None:
+            reply = self._default_reply(handler)
+            reply.delay = reply.delay or self.delay
+        if reply.delay and self._stopping.wait(reply.delay):
+            return
+        payload = reply.body if reply.body is not None else json.dumps(reply.json or {}).encode()
+        try:
+            handler.send_response(reply.status)
+            headers = {"Content-Type": "application/json", **reply.headers}
+            for name, value in headers.items():
+                handler.send_header(name, value)
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout under test)
+
+    def _default_reply(self, handler: _Handler) -> Reply:
+        path = handler.path.split("?")[0]
+        anthropic = handler.headers.get("x-api-key") is not None
+        if anthropic:
+            key_ok = handler.headers.get("x-api-key") == self.api_key and handler.headers.get("anthropic-version")
+        else:
+            key_ok = handler.headers.get("Authorization") == f"Bearer {self.api_key}"
+        known = (handler.command, path) in ENDPOINTS
+        if not known:
+            return Reply(status=404, json={"error": {"message": f"Unknown path {path}"}})
+        if not key_ok:
+            sent = handler.headers.get("x-api-key") or handler.headers.get("Authorization") or ""
+            return Reply(status=401, json={"error": {"message": f"Incorrect API key provided: {sent}"}})
+        if path == "/v1/models":
+            return Reply(json={"object": "list", "data": [{"id": name, "object": "model"} for name in MODELS]})
+        if path == "/v1/messages":
+            return Reply(json={"type": "message", "role": "assistant", "content": [{"type": "text", "text": "pong"}]})
+        return Reply(
+            json={"object": "chat.completion", "choices": [{"message": {"role": "assistant", "content": "pong"}}]}
+        )
+
+
+@pytest.fixture
+def fake_llm():
+    """A started ``FakeLLMServer`` (stopped when the test ends)."""
+    server = FakeLLMServer().start()
+    yield server
+    server.stop()
