@@ -6,6 +6,7 @@ from django.contrib import admin
 from majed_vanna.admin_readonly import ReadOnlyModelAdmin
 
 from .models import Backup, ConfigurationChange, RuntimeConfiguration
+from .services import EDITABLE_FIELDS
 from .validation import check_http_url, check_writable_dir, mask_url
 
 
@@ -14,18 +15,8 @@ class RuntimeConfigurationForm(forms.ModelForm):
 
     class Meta:
         model = RuntimeConfiguration
-        fields = (
-            "rate_limit_max_requests",
-            "rate_limit_window",
-            "circuit_breaker_failure_threshold",
-            "circuit_breaker_timeout",
-            "llm_provider",
-            "llm_model",
-            "llm_base_url",
-            "backup_path",
-            "backup_retention_days",
-            "log_path",
-        )
+        # Everything PUT config may change, except the secrets.
+        fields = tuple(name for name in EDITABLE_FIELDS if name not in ("llm_api_key", "data_source_url"))
 
     def _check(self, name, check):
         value = self.cleaned_data.get(name)
