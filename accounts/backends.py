@@ -1,13 +1,16 @@
-"""Authentication backend for the Django admin login: the same lockout and audit as the API login."""
+"""Authentication backend for the Django admin login: the same lockout, rate limits and audit as the API login."""
 
 from django.contrib.auth.backends import ModelBackend
 
 from . import lockout
 from .services.audit import audit_record
+from .services.auth import login_rate
 
 
 class LockoutModelBackend(ModelBackend):
-    """``ModelBackend`` that refuses locked-out usernames, counts failures and audits every attempt."""
+    """``ModelBackend`` that refuses locked-out usernames and attempts over the login rate (5/minute per client
+    IP and per username, contract §3), counts failures and audits every attempt. Calls without a request
+    (``authenticate()`` from code, the test client's ``login()``) are not rate limited: there is no caller."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:
@@ -15,6 +18,9 @@ class LockoutModelBackend(ModelBackend):
         name = lockout.normalize_username(username)
         if lockout.locked_for(name):
             self._audit_failure(name, "account_locked")
+            return None
+        if request is not None and not login_rate(ip=getattr(request, "client_ip", None), username=name)[0]:
+            self._audit_failure(name, "rate_limited")
             return None
         user = super().authenticate(request, username=name, password=password, **kwargs)
         if user is None:

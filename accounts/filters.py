@@ -1,7 +1,11 @@
 """Query filters for the users and audit-log lists (contract §2, §5). A bad value is 422, never 500."""
 
+from datetime import UTC
+
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django_filters.fields import IsoDateTimeField
 
 from .models import AuditLog, User
 from .permissions import Role
@@ -16,6 +20,24 @@ class StrictBooleanFilter(django_filters.TypedChoiceFilter):
         kwargs.setdefault("choices", BOOLEAN_CHOICES)
         kwargs.setdefault("coerce", lambda value: value in (True, "true", "1"))
         super().__init__(*args, **kwargs)
+
+
+class InRangeIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time that also exists in UTC: ``9999-12-31T23:59:59-23:59`` parses but is year 10000 in
+    UTC, which neither Python nor the database can compare against (it was a 500)."""
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is not None:
+            try:
+                result.astimezone(UTC)
+            except OverflowError:
+                raise ValidationError("Date-time out of range.", code="invalid")
+        return result
+
+
+class InRangeIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = InRangeIsoDateTimeField
 
 
 class UserFilter(django_filters.FilterSet):
@@ -46,8 +68,8 @@ class AuditLogFilter(django_filters.FilterSet):
     user_id = django_filters.CharFilter(max_length=64)
     resource = django_filters.CharFilter(max_length=64)
     success = StrictBooleanFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+    since = InRangeIsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    until = InRangeIsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
 
     class Meta:
         model = AuditLog

@@ -1,5 +1,6 @@
 """Per-request context kept in contextvars (safe for both threads and coroutines)."""
 
+import ipaddress
 import re
 import uuid
 from contextvars import ContextVar
@@ -29,12 +30,20 @@ def current_request_id() -> str | None:
 def client_ip_from_meta(meta: dict, trusted_proxy_count: int) -> str | None:
     """The socket peer, unless ``trusted_proxy_count`` reverse proxies put the client in X-Forwarded-For.
 
-    With N trusted proxies the client is the N-th entry from the right (contract §3).
+    With N trusted proxies the client is the N-th entry from the right (contract §3). An entry that is not a
+    plain IP address (``host:port``, garbage) is not used: the peer is, so audit rows (an ``inet`` column on
+    PostgreSQL) and rate-limit keys only ever hold an address.
     """
     peer = meta.get("REMOTE_ADDR")
     if trusted_proxy_count <= 0:
         return peer
     forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
     if len(forwarded) >= trusted_proxy_count:
-        return forwarded[-trusted_proxy_count]
-    return forwarded[0] if forwarded else peer
+        candidate = forwarded[-trusted_proxy_count]
+    else:
+        candidate = forwarded[0] if forwarded else peer
+    try:
+        address = ipaddress.ip_address(candidate)
+    except ValueError:
+        return peer
+    return peer if getattr(address, "scope_id", None) else str(address)  # PostgreSQL's inet has no zone ids

@@ -37,8 +37,9 @@ class LoginResult:
     rate_headers: dict = field(default_factory=dict)
 
 
-def _login_rate(*, ip: str | None, username: str) -> tuple[bool, RateState]:
-    """5/minute per client IP and per attempted username (contract §3); the tighter state is reported."""
+def login_rate(*, ip: str | None, username: str) -> tuple[bool, RateState]:
+    """5/minute per client IP and per attempted username (contract §3); the tighter state is reported.
+    Counted by the API login and the admin site's login alike."""
     ip_ok, ip_state = hit(scope="auth.login.ip", identity=ip or "unknown", rate=settings.LOGIN_RATE)
     name_ok, name_state = hit(
         scope="auth.login.username", identity=lockout.username_key(username), rate=settings.LOGIN_RATE
@@ -77,7 +78,7 @@ def auth_login(*, username: str, password: str, remember_me: bool = False, ip: s
         _login_failed(username=name, user=None, reason="account_locked", message="Account locked")
         raise AccountLockedError(retry_after=remaining)
 
-    allowed, state = _login_rate(ip=ip, username=name)
+    allowed, state = login_rate(ip=ip, username=name)
     headers = state.headers()
     if not allowed:
         _login_failed(username=name, user=None, reason="rate_limited", message="Too many login attempts")

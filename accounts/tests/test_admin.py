@@ -1,8 +1,12 @@
 """The Django admin: staff manage users without the API; the audit log is read-only."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import lockout
 from accounts.models import AuditLog, User
@@ -132,7 +136,26 @@ def test_admin_login_shares_the_lockout(admin):
     client.post(url, {"username": admin.username, "password": DEFAULT_PASSWORD})
     assert client.get(CHANGELIST).status_code == 302  # still not logged in
     lockout.unlock(admin.username)
-    client.post(url, {"username": admin.username, "password": DEFAULT_PASSWORD})
-    assert client.get(CHANGELIST).status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):  # past the 5/minute login rate window
+        client.post(url, {"username": admin.username, "password": DEFAULT_PASSWORD})
+        assert client.get(CHANGELIST).status_code == 200
     reasons = [row.details["reason"] for row in AuditLog.objects.filter(action="auth.login_failed").order_by("id")]
     assert reasons == ["invalid_credentials"] * 5 + ["account_locked"]
+
+
+def test_admin_login_shares_the_login_rate_limit_per_ip(admin):
+    # The API login allows 5 attempts a minute per address (contract §3); the admin login is the other door to
+    # the same passwords, so spraying guesses across many usernames from one address is stopped there too.
+    url = reverse("admin:login")
+    sprayer = Client(REMOTE_ADDR="10.8.8.8")
+    for attempt in range(5):
+        sprayer.post(url, {"username": f"guess{attempt}@example.com", "password": "Winter2026!"})
+    sprayer.post(url, {"username": admin.username, "password": DEFAULT_PASSWORD})
+    assert sprayer.get(CHANGELIST).status_code == 302  # not logged in, even with the right password
+    last = AuditLog.objects.filter(action="auth.login_failed").latest("id")
+    assert last.details["reason"] == "rate_limited" and last.ip_address == "10.8.8.8"
+    assert lockout.locked_for(admin.username) == 0  # a refused attempt is not a failed password
+
+    elsewhere = Client(REMOTE_ADDR="10.8.8.9")
+    elsewhere.post(url, {"username": admin.username, "password": DEFAULT_PASSWORD})
+    assert elsewhere.get(CHANGELIST).status_code == 200

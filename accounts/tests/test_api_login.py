@@ -150,6 +150,40 @@ def test_login_rate_limit_per_ip(api_client):
     assert codes[4]["X-RateLimit-Remaining"] == "0"
 
 
+def test_x_forwarded_for_is_ignored_without_trusted_proxies(api_client, settings):
+    settings.TRUSTED_PROXY_COUNT = 0  # the default: the socket peer is the client (contract §3)
+    codes = [
+        login(
+            api_client,
+            f"u{i}@example.com",
+            "whatever-password",
+            ip="10.9.9.8",
+            headers={"HTTP_X_FORWARDED_FOR": f"198.51.100.{i}"},
+        )
+        for i in range(6)
+    ]
+    assert [c.status_code for c in codes] == [401] * 5 + [429]
+    assert {row.ip_address for row in audit_rows("auth.login_failed")} == {"10.9.9.8"}
+
+
+@pytest.mark.parametrize(
+    "forwarded", ["not-an-ip", "203.0.113.9:51234", "[2001:db8::1]", "fe80::1%eth0", "203.0.113.9\t<script>"]
+)
+def test_a_forwarded_entry_that_is_not_an_ip_address_is_not_the_client_ip(api_client, settings, forwarded):
+    # Audit rows store the address in an inet column on PostgreSQL: a non-address there made every audited
+    # request (login included) a 500, and the rate limits counted whatever string the header carried.
+    settings.TRUSTED_PROXY_COUNT = 1
+    response = login(
+        api_client,
+        "someone@example.com",
+        "whatever-password",
+        ip="10.9.9.7",
+        headers={"HTTP_X_FORWARDED_FOR": forwarded},
+    )
+    assert response.status_code == 401
+    assert audit_rows("auth.login_failed")[-1].ip_address == "10.9.9.7"
+
+
 def test_login_rate_limit_per_username(api_client, user):
     start = timezone.now()
     with time_machine.travel(start, tick=False):

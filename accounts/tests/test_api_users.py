@@ -53,6 +53,15 @@ def test_bad_list_parameters_are_422(admin, api_client_for, params):
     assert set(response.json()["error"]["details"]) == set(params)
 
 
+@pytest.mark.parametrize("page", ["9223372036854775807", "99999999999999999999"])
+def test_a_page_far_past_the_end_is_an_empty_page_not_a_500(admin, api_client_for, page):
+    # An offset past what the database can count (bigint) used to reach the query and fail there.
+    response = api_client_for(admin).get(USERS_URL, {"page": page})
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert data["users"] == [] and data["total"] == 1 and data["has_next"] is False
+
+
 def test_list_query_count_does_not_grow_with_users(admin, api_client_for, django_assert_max_num_queries):
     UserFactory.create_batch(15)
     client = api_client_for(admin)
