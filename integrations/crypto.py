@@ -56,6 +56,9 @@ def api_key_prefix_of(api_key: str) -> str | None:
     prefix, dot, rest = api_key.partition(".")
     if not dot or not rest or len(prefix) != len(API_KEY_PREFIX) + 12:
         return None
+    # Only lower-case hex reaches the database (a NUL byte there is an error on PostgreSQL, not a miss).
+    if not all(ch in "0123456789abcdef" for ch in prefix[len(API_KEY_PREFIX) :]):
+        return None
     return prefix
 
 

@@ -75,7 +75,8 @@ class RequestContextMiddleware(_HybridMiddleware):
         request._mv_tokens = (
             request_id_var.set(request.request_id),
             client_ip_var.set(request.client_ip),
-            user_agent_var.set(request.META.get("HTTP_USER_AGENT", "")[:512]),
+            # NUL bytes cannot be stored in PostgreSQL text (audit rows); some servers pass them through.
+            user_agent_var.set(request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")[:512]),
         )
         metrics.request_started()
         return None

@@ -71,6 +71,14 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(api_client, user, m
     assert all(not r.success for r in rows)
 
 
+def test_nul_bytes_in_the_user_agent_still_leave_an_audit_row(api_client, user):
+    """PostgreSQL text cannot hold NUL: the failed login must still be refused (401) and audited, not a 500."""
+    response = login(api_client, user.username, "wrong-password-123", headers={"HTTP_USER_AGENT": "curl\x00/8"})
+    assert response.status_code == 401
+    (row,) = audit_rows("auth.login_failed")
+    assert row.user_agent == "curl/8"
+
+
 def test_inactive_user_cannot_log_in(api_client):
     user = UserFactory(is_active=False)
     response = login(api_client, user.username, DEFAULT_PASSWORD)

@@ -30,8 +30,13 @@ def test_ready_is_503_when_the_database_cannot_be_reached(daphne_server):
     health = server.get("/api/v1/health")
     assert health.status_code == 503
     assert health.json()["error"]["details"]["status"] == "unhealthy"
+    # An API call that needs the database says so (503 + Retry-After), not a 500.
+    login = server.post("/api/v1/auth/login", json={"username": "someone@example.com", "password": "x" * 12})
+    assert login.status_code == 503
+    assert login.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert int(login.headers["Retry-After"]) > 0
     for leak in (str(port), "127.0.0.1", "nowhere", "OperationalError", "refused"):
-        assert leak not in ready.text and leak not in health.text
+        assert leak not in ready.text and leak not in health.text and leak not in login.text
 
 
 def test_ready_is_503_when_redis_cannot_be_reached(daphne_server):
@@ -42,6 +47,11 @@ def test_ready_is_503_when_redis_cannot_be_reached(daphne_server):
     checks = ready.json()["error"]["details"]["checks"]
     assert checks["cache"]["status"] == "unhealthy"
     assert checks["database"]["status"] == "healthy"
+    # Login needs the shared cache (lockout, rate limits): 503 + Retry-After, not a 500.
+    login = server.post("/api/v1/auth/login", json={"username": "someone@example.com", "password": "x" * 12})
+    assert login.status_code == 503
+    assert login.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert int(login.headers["Retry-After"]) > 0
 
 
 async def test_health_stays_responsive_under_concurrent_requests(daphne_server):

@@ -43,8 +43,10 @@ def test_api_key_authenticates_as_the_client(make_client, client):
         lambda key: key.split(".")[0],
         lambda key: "",
         lambda key: "Bearer " + key,
+        lambda key: "mvk_\x00" + key[5:],
+        lambda key: "mvk_ZZZZZZZZZZZZ" + key[16:],
     ],
-    ids=["last-char", "prefix-char", "appended", "truncated", "prefix-only", "empty", "with-scheme"],
+    ids=["last-char", "prefix-char", "appended", "truncated", "prefix-only", "empty", "with-scheme", "nul", "not-hex"],
 )
 def test_wrong_api_key_is_refused_with_401(make_client, client, mutate):
     issued = make_client(["use_chat"])

@@ -1,8 +1,10 @@
 """The single place that turns exceptions into the error envelope (contract §1).
 
 Handles ``ApplicationError`` subclasses, DRF's exceptions, Django's ``Http404``, ``PermissionDenied``,
-``ValidationError``, ``RequestDataTooBig`` and ``SuspiciousOperation``/``BadRequest`` (400). Anything else is
-logged with the request id and answered 500 INTERNAL_ERROR without exception text.
+``ValidationError``, ``RequestDataTooBig`` and ``SuspiciousOperation``/``BadRequest`` (400). A database or
+Redis that cannot be reached is 503 SERVICE_UNAVAILABLE with ``Retry-After`` (the request may be retried;
+contract §1). Anything else is logged with the request id and answered 500 INTERNAL_ERROR without
+exception text.
 """
 
 import logging
@@ -10,7 +12,11 @@ import logging
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -19,6 +25,10 @@ from majed_vanna.exceptions import ApplicationError
 from .envelope import error_envelope
 
 logger = logging.getLogger("majed_vanna.errors")
+
+# A dependency that is down or unreachable: retrying later can succeed.
+DEPENDENCY_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError, ConnectionInterrupted)
+DEPENDENCY_RETRY_AFTER_SECONDS = 30
 
 _DRF_CODES = [
     (drf.ValidationError, 422, "VALIDATION_ERROR", "Invalid input parameters"),
@@ -83,6 +93,13 @@ def envelope_for_exception(exc) -> tuple[int, dict, dict]:
             exc.status_code,
             error_envelope("BAD_REQUEST" if exc.status_code < 500 else "INTERNAL_ERROR", str(exc.detail)),
             headers,
+        )
+    if isinstance(exc, DEPENDENCY_ERRORS):
+        logger.error("Dependency unavailable: %s", type(exc).__name__, exc_info=exc)
+        return (
+            503,
+            error_envelope("SERVICE_UNAVAILABLE", "A dependency is temporarily unavailable; retry later"),
+            {"Retry-After": str(DEPENDENCY_RETRY_AFTER_SECONDS)},
         )
     logger.exception("Unhandled exception", exc_info=exc)
     return 500, error_envelope("INTERNAL_ERROR", "An unexpected error occurred"), headers

@@ -100,6 +100,7 @@ def _fingerprint(request) -> str:
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(b"\n" + request.path.encode() + b"\n")
+    digest.update(request.META.get("QUERY_STRING", "").encode() + b"\n")
     digest.update(_content(request))
     return digest.hexdigest()
 

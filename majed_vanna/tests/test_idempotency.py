@@ -43,6 +43,14 @@ def test_same_key_different_body_is_422(api_client):
     assert response.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
 
 
+def test_same_key_other_query_string_is_422(api_client):
+    key = str(uuid.uuid4())
+    assert api_client.post(f"{URL}?mode=a", {"name": "one"}, format="json", HTTP_IDEMPOTENCY_KEY=key).status_code == 201
+    response = api_client.post(f"{URL}?mode=b", {"name": "one"}, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+
 def test_keys_are_per_caller():
     key = str(uuid.uuid4())
     first = post(APIClient(REMOTE_ADDR="10.0.0.1"), {"name": "one"}, key)
