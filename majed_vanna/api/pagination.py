@@ -42,6 +42,9 @@ class EnvelopePagination(BasePagination):
             queryset.count() if hasattr(queryset, "count") and not isinstance(queryset, list) else len(queryset)
         )
         offset = (page - 1) * per_page
+        if offset >= self.total:
+            # Past the end: no query, so an offset too large for the database's integers is never sent.
+            return []
         return list(queryset[offset : offset + per_page])
 
     def get_paginated_data(self, items) -> dict:
