@@ -120,3 +120,22 @@ def test_overlong_row_line_is_refused_without_reading_it_whole(backup, admin_cli
     path = tmp_path / "long-line.zip"
     write_archive_files(path, _copy(manifest), files)
     _assert_refused(admin_client, path, "longer than")
+
+
+def test_upload_failing_after_the_move_leaves_no_file_behind(backup, admin, tmp_path, monkeypatch):  # noqa: F811
+    """The catalog row is rolled back; the archive moved into backup_path must go with it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from config_api.backups import services
+
+    def broken_audit(**kwargs):
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr(services, "audit_record", broken_audit)
+    directory = Path(backup.file_path).parent
+    before = sorted(p.name for p in directory.iterdir())
+    upload = SimpleUploadedFile("mine.zip", Path(backup.file_path).read_bytes())
+    with pytest.raises(RuntimeError):
+        services.backup_upload(actor=admin, uploaded_file=upload)
+    assert Backup.objects.count() == 1
+    assert sorted(p.name for p in directory.iterdir()) == before
