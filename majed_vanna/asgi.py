@@ -5,6 +5,25 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+
+def _leave_form_bodies_to_django() -> None:
+    """Stop Twisted from parsing ``multipart/form-data`` and urlencoded POST bodies under daphne.
+
+    Twisted's ``Request`` parses them for ``request.args``, which daphne never reads: the whole body is read
+    into memory and parsed on the reactor thread (an upload of ``MV_BACKUP_UPLOAD_MAX_BYTES`` held the event
+    loop and several times its size in memory), and a body it cannot parse got a bare 400 with no envelope.
+    Django parses the body itself, streaming files to disk. Twisted sets the flag per request in
+    ``__init__``, so a class property that ignores the assignment keeps it off.
+    """
+    try:
+        from daphne.http_protocol import WebRequest
+    except ImportError:  # served by another ASGI server
+        return
+    WebRequest._parsePOSTFormSubmission = property(lambda self: False, lambda self, value: None)
+
+
+_leave_form_bodies_to_django()
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "majed_vanna.settings")
 django_asgi_app = get_asgi_application()
 

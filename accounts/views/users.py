@@ -7,7 +7,7 @@ may manage them, and the services refuse what the caller may not do to a visible
 clients are refused every action (403, audited): they are not users and have no profile.
 """
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework.decorators import action
 
 from majed_vanna.api.viewsets import BaseViewSet
@@ -117,7 +117,10 @@ class UserViewSet(BaseViewSet):
         user = services.user_update(actor=request.user, user=user, data=dict(serializer.validated_data))
         return self.ok(self._out(user), "User updated")
 
-    @extend_schema(description="Soft delete: the user becomes inactive and their tokens stop working.")
+    @extend_schema(
+        description="Soft delete: the user becomes inactive and their tokens stop working.",
+        responses={200: OpenApiResponse(description="Deleted; data is null")},
+    )
     def destroy(self, request, user_id=None):
         services.user_delete(actor=request.user, user=self._target())
         return self.deleted("User deleted")

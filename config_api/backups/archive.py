@@ -35,6 +35,12 @@ FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 CHUNK_ROWS = 2000
 HASH_BLOCK = 1024 * 1024
+# Limits on what an archive may make the server read or expand (uploads are verified in the request).
+MANIFEST_MAX_BYTES = 16 * 1024 * 1024
+LINE_MAX_BYTES = 64 * 1024 * 1024  # one row
+MAX_EXPANSION_RATIO = 200  # NDJSON deflates 5-20x; a zip bomb reaches ~1000x
+EXPANSION_FLOOR_BYTES = 256 * 1024 * 1024  # small archives may expand this far whatever their ratio
+COMPRESSION_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})  # what write_archive uses
 
 Progress = Callable[[str, int], None] | None
 
@@ -123,25 +129,76 @@ def write_archive(path: Path, *, progress: Progress = None) -> dict[str, Any]:
     return manifest
 
 
-def read_manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
+def _entry(zf: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
+    """The member ``name``, if it is one this code can read safely (plain or deflated, not encrypted)."""
     try:
-        manifest = json.loads(zf.read(MANIFEST_NAME))
+        info = zf.getinfo(name)
     except KeyError:
-        raise ArchiveError("The archive has no manifest.json.")
-    except (ValueError, zipfile.BadZipFile, zlib.error, EOFError):
+        raise ArchiveError(f"The archive has no {name[:200]}.")
+    if info.flag_bits & 0x1:
+        raise ArchiveError(f"{name[:200]} is encrypted.")
+    if info.compress_type not in COMPRESSION_METHODS:
+        raise ArchiveError(f"{name[:200]} uses an unsupported compression method.")
+    return info
+
+
+def _lines(zf: zipfile.ZipFile, name: str) -> Iterator[bytes]:
+    """The member's lines, none longer than ``LINE_MAX_BYTES`` (never read whole into memory)."""
+    with zf.open(_entry(zf, name)) as handle:
+        while line := handle.readline(LINE_MAX_BYTES + 1):
+            if len(line) > LINE_MAX_BYTES:
+                raise ArchiveError(f"{name[:200]} has a line longer than {LINE_MAX_BYTES} bytes.")
+            yield line
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _is_table_entry(entry: Any) -> bool:
+    return (
+        isinstance(entry, dict)
+        and all(isinstance(entry.get(key), str) for key in ("label", "file", "sha256"))
+        and isinstance(entry.get("rows"), int)
+        and not isinstance(entry.get("rows"), bool)
+    )
+
+
+def read_manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
+    info = _entry(zf, MANIFEST_NAME)
+    if info.file_size > MANIFEST_MAX_BYTES:
+        raise ArchiveError(f"The manifest is larger than {MANIFEST_MAX_BYTES} bytes.")
+    try:
+        manifest = json.loads(zf.read(info))
+    except (ValueError, RecursionError, zipfile.BadZipFile, zlib.error, EOFError):
         raise ArchiveError("The manifest is not valid JSON.")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ArchiveError("This is not a Majed Vanna backup archive.")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise ArchiveError(f"Unsupported backup format version {manifest.get('format_version')!r}.")
     tables = manifest.get("tables")
-    if not isinstance(tables, list) or not all(
-        isinstance(t, dict) and {"label", "file", "rows", "sha256"} <= t.keys() for t in tables
-    ):
+    if not isinstance(tables, list) or not all(_is_table_entry(t) for t in tables):
         raise ArchiveError("The manifest's table list is malformed.")
-    if not isinstance(manifest.get("migrations"), dict) or not isinstance(manifest.get("payload_sha256"), str):
+    if len({t["label"] for t in tables}) != len(tables):
+        raise ArchiveError("The manifest lists a table more than once.")
+    migrations = manifest.get("migrations")
+    if (
+        not isinstance(migrations, dict)
+        or not all(_is_str_list(names) for names in migrations.values())
+        or not isinstance(manifest.get("payload_sha256"), str)
+    ):
         raise ArchiveError("The manifest lacks the migration state or the payload checksum.")
     return manifest
+
+
+def _check_expansion(path: Path, zf: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
+    """Refuse a zip bomb from the sizes the archive declares (``zipfile`` never reads past them)."""
+    declared = sum(_entry(zf, entry["file"]).file_size for entry in manifest["tables"])
+    allowed = max(EXPANSION_FLOOR_BYTES, MAX_EXPANSION_RATIO * path.stat().st_size)
+    if declared > allowed:
+        raise ArchiveError(
+            f"The archive expands to {declared} bytes, more than {MAX_EXPANSION_RATIO} times its size; refused."
+        )
 
 
 def _check_compatible(manifest: dict[str, Any]) -> None:
@@ -179,25 +236,27 @@ def verify_archive(path: Path, *, expected_sha256: str | None = None) -> dict[st
     try:
         with zipfile.ZipFile(path) as zf:
             manifest = read_manifest(zf)
+            _check_compatible(manifest)
+            _check_expansion(path, zf, manifest)
             payload = hashlib.sha256()
             for entry in manifest["tables"]:
                 digest, rows = hashlib.sha256(), 0
-                with zf.open(entry["file"]) as handle:
-                    for line in handle:
-                        digest.update(line)
-                        payload.update(line)
-                        rows += 1
+                for line in _lines(zf, entry["file"]):
+                    digest.update(line)
+                    payload.update(line)
+                    rows += 1
                 if digest.hexdigest() != entry["sha256"] or rows != entry["rows"]:
                     raise ArchiveError(f"Table {entry['label']} does not match its checksum or row count.")
             if payload.hexdigest() != manifest["payload_sha256"]:
                 raise ArchiveError("The payload checksum does not match the manifest.")
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError) as exc:
         raise ArchiveError(f"The archive is damaged or incomplete ({type(exc).__name__}).")
-    _check_compatible(manifest)
     return manifest
 
 
 def iter_rows(zf: zipfile.ZipFile, entry: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    with zf.open(entry["file"]) as handle:
-        for line in handle:
-            yield json.loads(line)
+    for line in _lines(zf, entry["file"]):
+        row = json.loads(line)
+        if not isinstance(row, dict):
+            raise ArchiveError(f"Table {entry['label']} has a row that is not a JSON object.")
+        yield row

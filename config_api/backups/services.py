@@ -138,30 +138,36 @@ def backup_upload(*, actor, uploaded_file) -> Backup:
             raise ValidationFailedError("The uploaded file is not a usable backup", details={"file": [str(exc)]})
         created_by_id, created_by_name = _actor_fields(actor)
         now = timezone.now()
-        with transaction.atomic():
-            backup = Backup(
-                kind=BackupKind.UPLOADED,
-                status=BackupStatus.SUCCEEDED,
-                manifest=manifest,
-                size_bytes=tmp.stat().st_size,
-                sha256=sha256_file(tmp),
-                started_at=now,
-                finished_at=now,
-                created_by_id=created_by_id,
-                created_by_name=created_by_name,
-            )
-            backup.save()
-            final = directory / backup.file_name
-            backup.file_path = str(final)
-            backup.save(update_fields=["file_path"])
-            shutil.move(tmp, final)
-            audit_record(
-                action="backup.upload",
-                actor=actor,
-                resource="backup",
-                resource_id=backup.pk,
-                details={"size_bytes": backup.size_bytes, "sha256": backup.sha256},
-            )
+        final = None
+        try:
+            with transaction.atomic():
+                backup = Backup(
+                    kind=BackupKind.UPLOADED,
+                    status=BackupStatus.SUCCEEDED,
+                    manifest=manifest,
+                    size_bytes=tmp.stat().st_size,
+                    sha256=sha256_file(tmp),
+                    started_at=now,
+                    finished_at=now,
+                    created_by_id=created_by_id,
+                    created_by_name=created_by_name,
+                )
+                backup.save()
+                final = directory / backup.file_name
+                backup.file_path = str(final)
+                backup.save(update_fields=["file_path"])
+                shutil.move(tmp, final)
+                audit_record(
+                    action="backup.upload",
+                    actor=actor,
+                    resource="backup",
+                    resource_id=backup.pk,
+                    details={"size_bytes": backup.size_bytes, "sha256": backup.sha256},
+                )
+        except BaseException:
+            if final is not None:  # the catalog row was rolled back: the file must not stay behind
+                final.unlink(missing_ok=True)
+            raise
         return backup
     finally:
         tmp.unlink(missing_ok=True)

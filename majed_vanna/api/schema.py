@@ -60,8 +60,15 @@ def wrap_in_envelope(result, generator, request, public):
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             for code, response in operation["responses"].items():
-                content = response.get("content", {}).get("application/json")
-                if content and str(code).startswith("2"):
+                success = str(code).startswith("2")
+                if not response.get("content"):
+                    # Documented by description only (``OpenApiResponse(description=...)``, a delete): the
+                    # body is still an envelope, with ``data: null`` on success (contract §1).
+                    schema = _success({"nullable": True}) if success else error_ref
+                    response["content"] = {"application/json": {"schema": schema}}
+                    continue
+                content = response["content"].get("application/json")
+                if content and success:
                     content["schema"] = _success(content.get("schema", {}))
             if not any(str(code).startswith("2") for code in operation["responses"]):
                 operation["responses"]["200"] = {

@@ -5,6 +5,7 @@ Subclasses write only the actions the contract lists and call one service per ac
 """
 
 from rest_framework import status as http
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -20,7 +21,19 @@ class _Replayed(Exception):
         self.replay = replay
 
 
+class EndpointMetadata(SimpleMetadata):
+    """``OPTIONS``: name, description, renders and parses, without DRF's per-field ``actions``.
+
+    DRF builds ``actions`` from the view's ``serializer_class`` (and ``get_object()`` on detail routes); our
+    views have one serializer per operation and no such attribute, so the introspection answered 500.
+    """
+
+    def determine_actions(self, request, view):
+        return {}
+
+
 class EnvelopeAPIMixin:
+    metadata_class = EndpointMetadata
     permission_classes = [IsAuthenticated, PasswordChangeGate, UsersOnlyGate, HasRequiredPermission]
     users_only = False  # True: integration clients are refused (403), whatever their permissions
     results_key = "results"
