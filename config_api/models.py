@@ -19,6 +19,23 @@ class LLMProvider(models.TextChoices):
     ANTHROPIC = "anthropic", "Anthropic"
 
 
+def default_rate_limit_max_requests() -> int:
+    """Until the configuration says otherwise, the global rate is ``DEFAULT_THROTTLE_RATE`` (e.g. 1000/hour)."""
+    from django.conf import settings
+
+    from majed_vanna.api.throttles import parse_rate
+
+    return parse_rate(settings.DEFAULT_THROTTLE_RATE)[0]
+
+
+def default_rate_limit_window() -> int:
+    from django.conf import settings
+
+    from majed_vanna.api.throttles import parse_rate
+
+    return parse_rate(settings.DEFAULT_THROTTLE_RATE)[1]
+
+
 def default_retention_days() -> int:
     from django.conf import settings
 
@@ -36,8 +53,10 @@ class RuntimeConfiguration(models.Model):
     SINGLETON_PK = 1
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_PK, editable=False)
-    rate_limit_max_requests = models.PositiveIntegerField(default=1000, validators=_range(1, 100_000))
-    rate_limit_window = models.PositiveIntegerField(default=3600, validators=_range(1, 86_400))
+    rate_limit_max_requests = models.PositiveIntegerField(
+        default=default_rate_limit_max_requests, validators=_range(1, 100_000)
+    )
+    rate_limit_window = models.PositiveIntegerField(default=default_rate_limit_window, validators=_range(1, 86_400))
     circuit_breaker_failure_threshold = models.PositiveIntegerField(default=5, validators=_range(1, 100))
     circuit_breaker_timeout = models.PositiveIntegerField(default=60, validators=_range(1, 3600))
     llm_provider = models.CharField(max_length=16, choices=LLMProvider.choices, blank=True, default="")

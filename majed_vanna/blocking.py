@@ -1,9 +1,9 @@
 """One bounded thread pool for blocking I/O that async views must wait on (database drivers, file reads).
 
-Under daphne Django runs every synchronous view and every ``sync_to_async`` call (thread-sensitive, the
-default) on ONE shared thread per process, so a slow blocking call there stalls every sync endpoint of the
-process. ``run_blocking`` runs such a call on this pool instead: the event loop stays free and the shared
-thread is untouched. The pool is bounded (``BLOCKING_IO_MAX_WORKERS`` setting, default 8), so a burst of
+Thread-sensitive ``sync_to_async`` calls (the default) of one request share one thread (outside a
+request, one thread per process), so a slow blocking call there also holds up the rest of that work.
+``run_blocking`` runs such a call on this pool instead: the event loop stays free and the shared thread
+is untouched. The pool is bounded (``BLOCKING_IO_MAX_WORKERS`` setting, default 8), so a burst of
 slow calls queues instead of spawning threads without limit; callers must still bound each call with its
 own timeout (connect and statement timeouts).
 

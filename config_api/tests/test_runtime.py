@@ -53,6 +53,16 @@ def test_from_a_coroutine_no_database_call_is_made(admin):
         time.sleep(0.01)
 
 
+def test_default_rate_comes_from_the_environment_until_configured(db, settings, api_client_for, admin):
+    settings.DEFAULT_THROTTLE_RATE = "7/minute"
+    runtime.publish_stamp(None)
+    values = runtime.runtime_config_values()
+    assert (values["rate_limit_max_requests"], values["rate_limit_window"]) == (7, 60)
+    # GET backups declares no rate of its own: it follows the default.
+    response = api_client_for(admin).get("/api/v1/backups")
+    assert response["X-RateLimit-Limit"] == "7"
+
+
 def test_retention_default_comes_from_the_environment(db, settings):
     settings.MV_BACKUP_RETENTION_DAYS = 12
     runtime.publish_stamp(None)

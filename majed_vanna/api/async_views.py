@@ -98,7 +98,9 @@ async def check_permission_async(request, permission: str | None) -> None:
 
 async def throttle_async(request, *, scope: str, rate: str | None = None) -> None:
     """Count this request against ``scope`` for the caller; 429 with ``Retry-After`` over the limit."""
-    rate = rate or await sync_to_async(default_rate, thread_sensitive=False)()
+    # Thread-sensitive: the runtime configuration may read the database, and only the request's own thread
+    # has its connection closed when the request finishes (a pool thread would keep it open for good).
+    rate = rate or await sync_to_async(default_rate)()
     try:
         allowed, state = await sync_to_async(hit, thread_sensitive=False)(
             scope=scope, identity=caller_key(request), rate=rate

@@ -2,9 +2,12 @@
 as DRF views, and under ASGI the middleware chain runs on the event loop."""
 
 import logging
+import time
 import uuid
 
+import psutil
 import pytest
+from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from rest_framework.test import APIClient
 
@@ -85,3 +88,27 @@ def test_middleware_chain_is_not_adapted_to_sync_under_asgi(caplog, settings):
     ASGIHandler()
     adapted = [r.getMessage() for r in caplog.records if "adapted" in r.getMessage()]
     assert adapted == []
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="counts a server's TCP connections to PostgreSQL (CI's second run)",
+)
+def test_default_rate_lookup_leaves_no_database_connection_open(daphne_server):
+    """An async view without a declared rate reads the runtime configuration (a database query when the
+    stamp is not cached). That read must happen on the request's own thread, whose connection Django closes
+    when the request ends, not on a pool thread that would keep its connection for good."""
+    server = daphne_server(urls_for_tests=True, env={"REDIS_URL": None})  # no shared stamp: read the database
+    port = int(settings.DATABASES["default"].get("PORT") or 5432)
+    # The server's first request finds no stamp in its memo, so it reads the database.
+    assert server.get("/api/v1/test/async-breaker").status_code == 200
+
+    def open_to_db():
+        sockets = psutil.Process(server.process.pid).net_connections(kind="tcp")
+        return [s for s in sockets if s.raddr and s.raddr.port == port and s.status == psutil.CONN_ESTABLISHED]
+
+    # Django closes it on request_finished, which may come just after the client has the response.
+    deadline = time.monotonic() + 3
+    while open_to_db() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert open_to_db() == []
