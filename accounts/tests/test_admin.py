@@ -159,3 +159,18 @@ def test_admin_login_shares_the_login_rate_limit_per_ip(admin):
     elsewhere = Client(REMOTE_ADDR="10.8.8.9")
     elsewhere.post(url, {"username": admin.username, "password": DEFAULT_PASSWORD})
     assert elsewhere.get(CHANGELIST).status_code == 200
+
+
+def test_must_change_password_keeps_an_admin_out_of_the_admin_site(admin):
+    """Contract §4: refused everywhere but the auth endpoints until the password is changed."""
+    admin.must_change_password = True
+    admin.save(update_fields=["must_change_password"])
+    client = Client()
+    client.force_login(admin)
+    response = client.get(CHANGELIST)
+    assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+    page = client.get(reverse("admin:login")).content.decode()
+    assert "auth/change-password" in page
+    admin.must_change_password = False
+    admin.save(update_fields=["must_change_password"])
+    assert client.get(CHANGELIST).status_code == 200

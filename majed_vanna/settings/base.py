@@ -59,7 +59,7 @@ PORT = env_int("PORT", 7777)
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "majed_vanna.admin_site.MajedVannaAdminConfig",  # django.contrib.admin with the password-change gate
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
