@@ -10,18 +10,6 @@ from .crypto import decrypt_secret
 from .models import Backup, RuntimeConfiguration
 from .validation import data_source_provider, mask_url
 
-PUBLIC_FIELDS = (
-    "database_provider",
-    "llm_provider",
-    "llm_model",
-    "rate_limit_max_requests",
-    "rate_limit_window",
-    "circuit_breaker_failure_threshold",
-    "circuit_breaker_timeout",
-    "version",
-    "environment",
-)
-
 
 def config_get() -> RuntimeConfiguration:
     """The stored record, or an unsaved one holding the defaults when none was saved yet."""

@@ -120,13 +120,6 @@ def _json(status: int, body: dict, headers: dict | None = None) -> JsonResponse:
     return response
 
 
-def _apply_rate_headers(request, response) -> None:
-    state = getattr(request, "_rate_state", None)
-    if state is not None:
-        for name, value in state.headers().items():
-            response[name] = value
-
-
 def _schema_view(fn, methods: tuple[str, ...], schema: dict, public: bool) -> type[APIView]:
     """A DRF class that only documents the endpoint for drf-spectacular (it is never routed)."""
     attrs: dict[str, Any] = {
@@ -188,7 +181,6 @@ def async_api_view(
                 if isinstance(outcome, idempotency.Replay):
                     response = _json(outcome.status, success_envelope(outcome.data, outcome.message))
                     response["Idempotent-Replayed"] = "true"
-                    _apply_rate_headers(request, response)
                     return response
                 claim = outcome
                 result = await fn(request, *args, **kwargs)
@@ -201,12 +193,10 @@ def async_api_view(
                 if status == 401:
                     headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
                 response = _json(status, body, headers)
-                _apply_rate_headers(request, response)
                 return response
             if isinstance(result, HttpResponseBase):
                 if claim is not None:
                     await sync_to_async(idempotency.release, thread_sensitive=False)(claim)
-                _apply_rate_headers(request, result)
                 return result
             if not isinstance(result, ApiResult):
                 result = ApiResult(result)
@@ -217,7 +207,6 @@ def async_api_view(
             elif claim is not None:
                 await sync_to_async(idempotency.release, thread_sensitive=False)(claim)
             response = _json(result.status, success_envelope(result.data, result.message), result.headers)
-            _apply_rate_headers(request, response)
             return response
 
         view.csrf_exempt = True

@@ -96,9 +96,8 @@ def hit(*, scope: str, identity: str, rate: str) -> tuple[bool, RateState]:
 
 
 def record_rate_state(request, state: RateState) -> None:
-    """Keep the tightest state seen for this request; ``BaseViewSet`` and ``RequestContextMiddleware`` turn
-    it into headers. Kept on the Django ``HttpRequest`` (a DRF ``Request`` reads through to it) so that the
-    middleware sees it for every kind of view."""
+    """Keep the tightest state seen for this request. Kept on the Django ``HttpRequest`` (a DRF ``Request``
+    reads through to it) so that ``RequestContextMiddleware`` turns it into headers for every kind of view."""
     target = getattr(request, "_request", request)
     current = getattr(target, "_rate_state", None)
     if current is None or state.remaining < current.remaining:

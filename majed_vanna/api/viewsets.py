@@ -97,10 +97,6 @@ class EnvelopeAPIMixin:
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        state = getattr(request, "_rate_state", None)
-        if state is not None:
-            for name, value in state.headers().items():
-                response[name] = value
         claim = getattr(self, "_idempotency_claim", None)
         if claim is not None:
             self._idempotency_claim = None
