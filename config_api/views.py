@@ -35,7 +35,8 @@ class ConfigView(BaseAPIView):
     runtime configuration. Changes apply in every server process within a few seconds."""
 
     required_permissions = {"get": "read_config", "put": "update_config"}
-    throttle_rates = {"get": "60/hour", "put": "10/hour"}
+    throttle_scope_prefix = "config"
+    throttle_scopes = {"get": "config.read", "put": "config.update"}
 
     @extend_schema(responses=ConfigOutputSerializer, summary="Current runtime configuration (never a secret)")
     def get(self, request):
@@ -54,13 +55,10 @@ class ConfigView(BaseAPIView):
         return self.ok({"message": message, "updated_config": config_public(include_admin_fields=True)}, message)
 
 
-CONNECTION_TEST_RATE = "20/hour"
-
-
 @async_api_view(
     methods=["POST"],
     permission="update_config",
-    throttle_rate=CONNECTION_TEST_RATE,
+    throttle_scope="config.test_database",
     schema={
         "POST": {
             "request": None,
@@ -80,7 +78,7 @@ async def config_test_database_view(request):
 @async_api_view(
     methods=["POST"],
     permission="update_config",
-    throttle_rate=CONNECTION_TEST_RATE,
+    throttle_scope="config.test_llm",
     schema={"POST": {"request": None, "responses": ConnectionTestOutputSerializer, "summary": "Test the LLM provider"}},
 )
 async def config_test_llm_view(request):
@@ -96,6 +94,7 @@ class BackupViewSet(BaseViewSet):
     Celery tasks and answer 202; poll ``GET backups/{id}`` for ``status`` / ``restore_status``."""
 
     results_key = "backups"
+    throttle_scope_prefix = "backups"
     required_permissions = "backup_restore"
     lookup_value_regex = "[0-9a-fA-F-]{36}"
     queryset = Backup.objects.none()  # for the schema; actions read through selectors

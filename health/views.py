@@ -17,13 +17,12 @@ from .runner import health_report, uptime_seconds
 from .services import circuit_breaker_reset
 
 RETRY_AFTER_SECONDS = 10
-PROBE_RATE = "6000/hour"  # live/ready are polled by orchestrators and load balancers
 UNAVAILABLE = OpenApiResponse(description="SERVICE_UNAVAILABLE error envelope; `details` holds the report")
 
 
 @async_api_view(
     public=True,
-    throttle_rate="1000/hour",
+    throttle_scope="health",
     schema={
         "GET": {
             "summary": "Service health",
@@ -43,7 +42,7 @@ async def health(request):
 
 @async_api_view(
     public=True,
-    throttle_rate=PROBE_RATE,
+    throttle_scope="health.live",
     schema={
         "GET": {
             "summary": "Liveness",
@@ -61,7 +60,7 @@ async def health_live(request):
 
 @async_api_view(
     public=True,
-    throttle_rate=PROBE_RATE,
+    throttle_scope="health.ready",
     schema={
         "GET": {
             "summary": "Readiness",
@@ -81,7 +80,7 @@ async def health_ready(request):
 
 @async_api_view(
     permission="system_admin",
-    throttle_rate="100/hour",
+    throttle_scope="health.detailed",
     schema={
         "GET": {
             "summary": "Detailed health, metrics and the last hour of audit (admin)",
@@ -102,6 +101,7 @@ async def health_detailed(request):
 @async_api_view(
     methods=["POST"],
     permission="system_admin",
+    throttle_scope="health.circuit_breaker_reset",
     schema={
         "POST": {
             "summary": "Reset a circuit breaker (admin)",

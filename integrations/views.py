@@ -60,7 +60,8 @@ class IntegrationClientViewSet(BaseViewSet):
     lookup_field = "client_id"
     lookup_value_regex = r"[A-Za-z0-9_]{1,40}"
     required_permissions = "manage_integrations"
-    throttle_rates = {"list": "100/hour", "create": "50/hour"}
+    throttle_scope_prefix = "integrations"
+    throttle_scopes = {"list": "integrations.list", "create": "integrations.create"}
 
     def _client(self):
         client = selectors.client_get(client_id=self.kwargs["client_id"])

@@ -19,13 +19,19 @@ def set_runtime_config_provider(provider: Callable[[], dict[str, Any]] | None) -
     _provider = provider
 
 
-def runtime_value(name: str, default: Any) -> Any:
-    """The current value of one runtime setting, or ``default`` when none is configured or readable."""
+def runtime_values() -> dict[str, Any]:
+    """The whole current runtime configuration in one read (empty when none is configured or readable).
+    Read it once per request and pick several values, rather than calling ``runtime_value`` repeatedly."""
     if _provider is None:
-        return default
+        return {}
     try:
-        value = _provider().get(name)
+        return _provider() or {}
     except Exception:  # configuration trouble must not take the API down
         logger.exception("Runtime configuration provider failed; using defaults")
-        return default
+        return {}
+
+
+def runtime_value(name: str, default: Any) -> Any:
+    """The current value of one runtime setting, or ``default`` when none is configured or readable."""
+    value = runtime_values().get(name)
     return default if value is None else value

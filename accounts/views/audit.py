@@ -10,6 +10,7 @@ from ..serializers import AuditLogListOutputSerializer, AuditLogOutputSerializer
 
 @extend_schema(tags=["audit"])
 class AuditLogViewSet(BaseViewSet):
+    throttle_scope_prefix = "audit_logs"
     results_key = "logs"
     serializer_class = AuditLogOutputSerializer
     required_permissions = "view_logs"

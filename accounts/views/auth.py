@@ -1,8 +1,6 @@
 """``auth/*`` endpoints (contract §5 "Authentication"). Thin: each parses input, calls one service."""
 
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
-from rest_framework.permissions import AllowAny
-from rest_framework.views import APIView
 
 from majed_vanna.api.viewsets import BaseAPIView
 
@@ -38,16 +36,14 @@ class _TokenEndpoint(BaseAPIView):
     """Token endpoints ignore ``Idempotency-Key``: tokens are never stored in the cache for replays."""
 
     allow_when_password_change_required = True
-
-    def initial(self, request, *args, **kwargs):
-        self._idempotency_claim = None
-        APIView.initial(self, request, *args, **kwargs)
+    idempotent = False
+    throttle_scope_prefix = "auth"
 
 
 class LoginView(_TokenEndpoint):
     authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = []  # 5/minute per IP and per username, counted by the login service
+    public = True
+    throttled = False  # scope auth.login: 5/minute per IP and per username, counted by the login service
 
     @extend_schema(
         tags=TAG,
@@ -68,7 +64,7 @@ class LoginView(_TokenEndpoint):
 
 class RefreshView(_TokenEndpoint):
     authentication_classes = []
-    permission_classes = [AllowAny]
+    public = True
 
     @extend_schema(
         tags=TAG,
@@ -105,6 +101,7 @@ class LogoutView(_TokenEndpoint):
 
 class MeView(BaseAPIView):
     allow_when_password_change_required = True
+    throttle_scope_prefix = "auth"
 
     @extend_schema(
         tags=TAG,
@@ -123,7 +120,7 @@ class MeView(BaseAPIView):
 
 class ChangePasswordView(_TokenEndpoint):
     users_only = True  # a client has no password (403, audited)
-    throttle_rates = {"post": "5/minute"}
+    throttle_scopes = {"post": "auth.change_password"}
 
     @extend_schema(
         tags=TAG,

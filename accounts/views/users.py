@@ -54,7 +54,8 @@ class UserViewSet(BaseViewSet):
         "unlock": "update_user",
         "reset_password": "update_user",
     }
-    throttle_rates = {"list": "100/hour", "create": "50/hour", "destroy": "20/hour"}
+    throttle_scope_prefix = "users"
+    throttle_scopes = {"list": "users.list", "create": "users.create", "destroy": "users.delete"}
 
     def _target(self):
         return selectors.user_get_visible(actor=self.request.user, user_id=self.kwargs["user_id"])

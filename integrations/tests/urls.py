@@ -3,8 +3,12 @@ authentication classes can be exercised before the apps that clients call (agent
 
 from django.urls import path, re_path
 
+from majed_vanna.api.scopes import register_scope
 from majed_vanna.api.viewsets import BaseAPIView
 from majed_vanna.urls import urlpatterns as project_urlpatterns
+
+
+register_scope("tests.limited_probe", "3/minute")
 
 
 class _Probe(BaseAPIView):
@@ -48,12 +52,12 @@ class ManageProbe(_Probe):
 
 
 class PublicProbe(_Probe):
-    permission_classes = []
+    public = True
 
 
 class LimitedProbe(_Probe):
     required_permissions = "use_chat"
-    throttle_rates = {"get": "3/minute"}
+    throttle_scopes = {"get": "tests.limited_probe"}
 
 
 urlpatterns = [

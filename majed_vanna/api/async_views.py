@@ -1,21 +1,20 @@
-"""Plain ``async def`` API views with the behaviour every DRF endpoint has (contract §1-§3, §6).
+"""Plain ``async def`` API views under the same request policy as every DRF endpoint (contract §1-§4, §6).
 
-DRF views are synchronous. Endpoints that wait on something (health checks, chat) are ``async def`` Django
-views; ``async_api_view`` gives them the same envelope, authentication (every class in
-``REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]``: JWT, API key, HMAC), password-change gate,
-permission check (denials audited), throttle with ``X-RateLimit-*`` headers, ``Idempotency-Key`` on POST,
-405 with ``Allow``, and errors shaped by ``envelope_for_exception``. Blocking work (ORM, cache) runs off the
-event loop.
+DRF views are synchronous. Endpoints that wait on something (health checks, connection tests, chat) are
+``async def`` Django views; ``async_api_view`` runs ``majed_vanna.api.policy.enforce`` for them (in one thread
+hop: authentication, password gate, audited permission check, throttle by named scope, ``Idempotency-Key``),
+answers 405 with ``Allow``, and shapes errors with ``envelope_for_exception``.
 
 ::
 
-    @async_api_view(methods=["GET"], permission="system_admin", throttle_rate="100/hour",
+    @async_api_view(methods=["GET"], permission="system_admin", throttle_scope="health.detailed",
                     schema={"GET": {"responses": DetailedHealthSerializer, "summary": "..."}})
     async def health_detailed(request):
         return ApiResult(await build_report(), message="Detailed health")
 
-The view returns ``ApiResult``, plain data (200, default message) or any ``HttpResponseBase`` (e.g. a
-``StreamingHttpResponse``; passed through untouched and never stored for idempotent replay).
+The view returns ``ApiResult``, plain data (200, default message) or any ``HttpResponseBase``. A view that
+streams declares ``streaming=True``: it returns a ``StreamingHttpResponse`` (never stored for replays), and a
+request with an ``Idempotency-Key`` is refused with 422 before the stream starts.
 """
 
 import functools
@@ -30,23 +29,12 @@ from django.http import HttpResponseBase, JsonResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions as drf
 from rest_framework.permissions import AllowAny, IsAuthenticated
-from rest_framework.request import Request
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from majed_vanna.exceptions import (
-    AuthenticationFailedError,
-    PasswordChangeRequiredError,
-    PermissionDeniedError,
-    RateLimitExceededError,
-)
-
 from . import idempotency
-from .callers import caller_key
 from .envelope import success_envelope
 from .exception_handler import envelope_for_exception
-from .permissions import principal_permissions
-from .throttles import default_rate, hit, record_rate_state
+from .policy import BEARER_CHALLENGE, Policy, enforce
 
 logger = logging.getLogger(__name__)
 
@@ -57,60 +45,6 @@ class ApiResult:
     message: str | None = None
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
-
-
-def _authenticate_sync(request):
-    authenticators = [cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
-    drf_request = Request(request, authenticators=authenticators)
-    try:
-        return drf_request.user, drf_request.auth
-    except drf.AuthenticationFailed as exc:
-        exc.auth_header = _authenticate_header(request, authenticators)
-        raise
-
-
-def _authenticate_header(request, authenticators) -> str | None:
-    for authenticator in authenticators:
-        header = authenticator.authenticate_header(request)
-        if header:
-            return header
-    return None
-
-
-async def authenticate_async(request):
-    """Run the configured DRF authenticators off the event loop; sets and returns ``request.user``.
-
-    Invalid credentials raise (401); no credentials give an anonymous user.
-    """
-    user, auth = await sync_to_async(_authenticate_sync)(request)
-    request.user, request.auth = user, auth
-    return user
-
-
-async def check_permission_async(request, permission: str | None) -> None:
-    if permission is None or permission in principal_permissions(request.user):
-        return
-    from accounts.services import audit_permission_denied  # late import: the core loads before apps
-
-    await sync_to_async(audit_permission_denied)(request=request, permission=permission)
-    raise PermissionDeniedError()
-
-
-async def throttle_async(request, *, scope: str, rate: str | None = None) -> None:
-    """Count this request against ``scope`` for the caller; 429 with ``Retry-After`` over the limit."""
-    # Thread-sensitive: the runtime configuration may read the database, and only the request's own thread
-    # has its connection closed when the request finishes (a pool thread would keep it open for good).
-    rate = rate or await sync_to_async(default_rate)()
-    try:
-        allowed, state = await sync_to_async(hit, thread_sensitive=False)(
-            scope=scope, identity=caller_key(request), rate=rate
-        )
-    except Exception:  # the cache (Redis) is down: serve (health must still report) rather than 500
-        logger.warning("Rate limit not counted: the cache is unavailable", exc_info=True)
-        return
-    record_rate_state(request, state)
-    if not allowed:
-        raise RateLimitExceededError(retry_after=state.reset - int(time.time()))
 
 
 def _json(status: int, body: dict, headers: dict | None = None) -> JsonResponse:
@@ -145,39 +79,40 @@ def async_api_view(
     methods: Iterable[str] = ("GET",),
     permission: str | None = None,
     public: bool = False,
-    throttle_rate: str | None = None,
-    throttle_scope: str | None = None,
+    throttle_scope: str,
     allow_when_password_change_required: bool = False,
+    users_only: bool = False,
+    idempotent: bool = True,
+    streaming: bool = False,
     schema: dict[str, dict] | None = None,
 ):
-    """Wrap an ``async def view(request, *args, **kwargs)`` in the API's common behaviour.
+    """Wrap an ``async def view(request, *args, **kwargs)`` in the request policy and the envelope.
 
     ``public``: anonymous callers allowed (credentials, when sent, are still checked). ``permission``: the
-    contract §4 permission the caller needs. ``throttle_rate``: e.g. ``"100/hour"`` (default: the global
-    default rate). ``schema``: ``extend_schema`` keyword arguments per HTTP method, for the OpenAPI document.
+    contract §4 permission the caller needs. ``throttle_scope``: the endpoint's named rate-limit scope
+    (``majed_vanna.api.scopes``). ``schema``: ``extend_schema`` keyword arguments per HTTP method.
     """
     allowed = tuple(dict.fromkeys(m.upper() for m in methods))
     if "GET" in allowed and "HEAD" not in allowed:
         allowed = (*allowed, "HEAD")
+    policy = Policy(
+        public=public,
+        permission=permission,
+        users_only=users_only,
+        password_change_ok=allow_when_password_change_required,
+        scope=throttle_scope,
+        idempotent=idempotent,
+        streaming=streaming,
+    )
 
     def decorator(fn: Callable[..., Awaitable[Any]]):
-        scope = throttle_scope or f"{fn.__module__}.{fn.__name__}"
-
         @functools.wraps(fn)
         async def view(request, *args, **kwargs):
             claim = None
             try:
                 if request.method not in allowed:
                     raise drf.MethodNotAllowed(request.method)
-                user = await authenticate_async(request)
-                if not public:
-                    if not getattr(user, "is_authenticated", False):
-                        raise AuthenticationFailedError("Authentication credentials were not provided")
-                    if getattr(user, "must_change_password", False) and not allow_when_password_change_required:
-                        raise PasswordChangeRequiredError()
-                    await check_permission_async(request, permission)
-                await throttle_async(request, scope=scope, rate=throttle_rate)
-                outcome = await sync_to_async(idempotency.begin, thread_sensitive=False)(request)
+                outcome = await sync_to_async(enforce)(request, policy)
                 if isinstance(outcome, idempotency.Replay):
                     response = _json(outcome.status, success_envelope(outcome.data, outcome.message))
                     response["Idempotent-Replayed"] = "true"
@@ -191,9 +126,8 @@ def async_api_view(
                 if status == 405:
                     headers["Allow"] = ", ".join(allowed)
                 if status == 401:
-                    headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
-                response = _json(status, body, headers)
-                return response
+                    headers.setdefault("WWW-Authenticate", BEARER_CHALLENGE)
+                return _json(status, body, headers)
             if isinstance(result, HttpResponseBase):
                 if claim is not None:
                     await sync_to_async(idempotency.release, thread_sensitive=False)(claim)
@@ -206,12 +140,12 @@ def async_api_view(
                 )
             elif claim is not None:
                 await sync_to_async(idempotency.release, thread_sensitive=False)(claim)
-            response = _json(result.status, success_envelope(result.data, result.message), result.headers)
-            return response
+            return _json(result.status, success_envelope(result.data, result.message), result.headers)
 
         view.csrf_exempt = True
         view.cls = _schema_view(fn, allowed, schema or {}, public)  # read by drf-spectacular only
         view.initkwargs = {}
+        view.policy = policy
         return view
 
     return decorator

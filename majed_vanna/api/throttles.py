@@ -1,30 +1,20 @@
 """Fixed-window rate limits counted in the shared cache (Redis in production), so every server process
 sees the same count (contract §3).
 
-Views declare their rates next to themselves::
-
-    throttle_rates = {"list": "100/hour", "create": "50/hour"}   # by ViewSet action (or HTTP method)
-
-Endpoints that declare none get the global default (``DEFAULT_THROTTLE_RATE``, replaced at run time by
-``rate_limit_max_requests``/``rate_limit_window`` of the runtime configuration). Each throttled response carries
-``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset``; a 429 adds ``Retry-After``.
-
-If the cache is unreachable the endpoint throttles fail open (logged): an outage of Redis must not turn
-every request, health included, into a 500. ``hit()`` itself raises, so callers guarding security
-(login lock-out) decide for themselves.
+``hit()`` counts one request; ``majed_vanna.api.policy.throttle`` decides the scope and rate (see
+``majed_vanna.api.scopes``) and raises 429. Each throttled response carries ``X-RateLimit-Limit``,
+``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (``record_rate_state``; the request middleware writes them);
+a 429 adds ``Retry-After``. ``hit()`` raises when the cache is unreachable, so callers decide: endpoint
+throttles fail open (an outage of Redis must not turn every request, health included, into a 500), the
+login lock-out does not.
 """
 
 import logging
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
-from rest_framework.throttling import BaseThrottle
 
-from majed_vanna.runtime import runtime_value
-
-from .callers import caller_key
 
 logger = logging.getLogger(__name__)
 
@@ -40,16 +30,6 @@ _PERIODS = {
     "d": 86400,
     "day": 86400,
 }
-
-
-def default_rate() -> str:
-    """The global default per caller: ``rate_limit_max_requests`` per ``rate_limit_window`` seconds from the
-    runtime configuration, else ``DEFAULT_THROTTLE_RATE``."""
-    max_requests = runtime_value("rate_limit_max_requests", None)
-    window = runtime_value("rate_limit_window", None)
-    if max_requests and window:
-        return f"{int(max_requests)}/{int(window)}s"
-    return settings.DEFAULT_THROTTLE_RATE
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -102,31 +82,3 @@ def record_rate_state(request, state: RateState) -> None:
     current = getattr(target, "_rate_state", None)
     if current is None or state.remaining < current.remaining:
         target._rate_state = state
-
-
-class EndpointRateThrottle(BaseThrottle):
-    """Per-endpoint, per-caller rate from the view's ``throttle_rates`` (by action or method)."""
-
-    def rate_for(self, request, view) -> tuple[str, str]:
-        rates = getattr(view, "throttle_rates", None) or {}
-        action = getattr(view, "action", None)
-        for key in (action, request.method.lower(), request.method.upper()):
-            if key and key in rates:
-                return rates[key], f"{view.__class__.__name__}.{key}"
-        return default_rate(), "default"
-
-    def allow_request(self, request, view):
-        if getattr(view, "throttle_exempt", False):
-            return True
-        rate, scope = self.rate_for(request, view)
-        try:
-            allowed, state = hit(scope=scope, identity=caller_key(request), rate=rate)
-        except Exception:  # the cache (Redis) is down: serve rather than fail every request
-            logger.warning("Rate limit not counted: the cache is unavailable", exc_info=True)
-            return True
-        record_rate_state(request, state)
-        self._wait = max(1, state.reset - int(time.time()))
-        return allowed
-
-    def wait(self):
-        return getattr(self, "_wait", 1)

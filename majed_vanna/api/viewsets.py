@@ -1,19 +1,31 @@
-"""``BaseViewSet`` and ``BaseAPIView``: the envelope, pagination, throttle headers, idempotency and
-permission checks every endpoint inherits (contract §1-§3, §6).
+"""``BaseViewSet`` and ``BaseAPIView``: the envelope, pagination and the one request policy (authentication,
+password gate, audited permission check, throttle, idempotency: ``majed_vanna.api.policy``) for every DRF
+endpoint (contract §1-§4, §6).
 
-Subclasses write only the actions the contract lists and call one service per action.
+Subclasses write only the actions the contract lists and call one service per action. They declare, never
+override: ``public``, ``required_permissions`` (one name, or by action / HTTP method), ``users_only``,
+``allow_when_password_change_required``, ``throttle_scopes`` (scope name by action / method; see
+``majed_vanna.api.scopes``), ``throttled = False`` for an endpoint that counts its own limits, and
+``idempotent = False`` for one that must never store its response for replays.
+
+``BaseViewSet`` narrows the queryset to the caller in one place (``visible_queryset``), as NetBox's
+``BaseViewSet.initial`` does: ``get_object()`` then answers 404 for an object the caller may not see, and for a
+malformed id, without each view writing its own lookup.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status as http
 from rest_framework.metadata import SimpleMetadata
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from . import idempotency
-from .permissions import HasRequiredPermission, PasswordChangeGate, UsersOnlyGate
+from majed_vanna.exceptions import NotFoundError
+
+from . import idempotency, policy
+from .permissions import required_permission
 
 
 class _Replayed(Exception):
@@ -34,11 +46,40 @@ class EndpointMetadata(SimpleMetadata):
 
 class EnvelopeAPIMixin:
     metadata_class = EndpointMetadata
-    permission_classes = [IsAuthenticated, PasswordChangeGate, UsersOnlyGate, HasRequiredPermission]
+    throttle_classes: list = []  # the policy throttles (named scopes), not DRF
+    public = False  # anonymous callers allowed
     users_only = False  # True: integration clients are refused (403), whatever their permissions
+    allow_when_password_change_required = False
     results_key = "results"
-    throttle_rates: dict[str, str] = {}
+    throttle_scope_prefix: str | None = None  # scope of an action not in ``throttle_scopes``: "<prefix>.<action>"
+    throttle_scopes: dict[str, str] = {}
+    throttled = True
+    idempotent = True
     required_permissions: dict[str, str] | str | None = None
+
+    def get_permissions(self):
+        # Read by drf-spectacular (security requirements) and ``get_object``; the policy decides access.
+        return [AllowAny()] if self.public else [IsAuthenticated()]
+
+    def throttle_scope(self, request) -> str | None:
+        if not self.throttled:
+            return None
+        action = getattr(self, "action", None)
+        for key in (action, request.method.lower()):
+            if key and key in self.throttle_scopes:
+                return self.throttle_scopes[key]
+        prefix = self.throttle_scope_prefix or type(self).__name__.removesuffix("ViewSet").removesuffix("View").lower()
+        return f"{prefix}.{action or request.method.lower()}"
+
+    def policy_for(self, request) -> policy.Policy:
+        return policy.Policy(
+            public=self.public,
+            permission=required_permission(self, request),
+            users_only=self.users_only,
+            password_change_ok=self.allow_when_password_change_required,
+            scope=self.throttle_scope(request),
+            idempotent=self.idempotent,
+        )
 
     # --- responses
     @staticmethod
@@ -81,9 +122,13 @@ class EnvelopeAPIMixin:
 
     # --- the request cycle
     def initial(self, request, *args, **kwargs):
+        """DRF's content negotiation and versioning, then the request policy (instead of DRF's
+        authentication, permission and throttle steps)."""
         self._idempotency_claim = None
-        super().initial(request, *args, **kwargs)
-        outcome = idempotency.begin(request)
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(request)
+        request.version, request.versioning_scheme = self.determine_version(request, *args, **kwargs)
+        outcome = policy.enforce(request, self.policy_for(request))
         if isinstance(outcome, idempotency.Replay):
             raise _Replayed(outcome)
         self._idempotency_claim = outcome
@@ -111,7 +156,32 @@ class EnvelopeAPIMixin:
 
 
 class BaseViewSet(EnvelopeAPIMixin, GenericViewSet):
-    """Base for resource endpoints; routes through DRF routers. Never expose extra verbs."""
+    """Base for resource endpoints; routes through DRF routers. Never expose extra verbs.
+
+    A resource with objects overrides ``visible_queryset(principal)`` with its app's selector (what this
+    caller may see); ``get_object()`` looks the URL's id up in it only.
+    """
+
+    not_found_message = "Resource not found"
+
+    def visible_queryset(self, principal):
+        """The objects ``principal`` may see; by default the view's ``queryset``."""
+        return super().get_queryset()
+
+    def get_queryset(self):
+        return self.visible_queryset(self.request.user)
+
+    def get_object(self):
+        lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
+        value = self.kwargs[lookup_url_kwarg]
+        try:
+            obj = self.get_queryset().filter(**{self.lookup_field: value}).first()
+        except (ValueError, TypeError, DjangoValidationError):  # a malformed id names nothing: 404
+            obj = None
+        if obj is None:
+            raise NotFoundError(self.not_found_message)
+        self.check_object_permissions(self.request, obj)
+        return obj
 
 
 class BaseAPIView(EnvelopeAPIMixin, APIView):

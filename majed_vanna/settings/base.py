@@ -215,7 +215,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["majed_vanna.api.throttles.EndpointRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [],  # the request policy throttles by named scope (majed_vanna.api.scopes)
     "DEFAULT_PAGINATION_CLASS": "majed_vanna.api.pagination.EnvelopePagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

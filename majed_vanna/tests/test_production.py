@@ -51,6 +51,7 @@ def test_daphne_in_production_serves_static_files_health_and_json_logs(tmp_path,
     assert health.headers["Strict-Transport-Security"].startswith("max-age=")
 
     lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
-    access = [line for line in lines if line.get("request_id") == "prod-probe-1"]
+    # (This server's database is not migrated: the runtime configuration's read fails and is logged too.)
+    access = [l for l in lines if l.get("request_id") == "prod-probe-1" and l["logger"] == "majed_vanna.access"]
     assert access, server.log()
-    assert access[0]["logger"] == "majed_vanna.access" and access[0]["level"] == "INFO"
+    assert access[0]["level"] == "INFO"

@@ -6,9 +6,9 @@ import uuid
 
 from django.http import HttpResponse
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
 
 from majed_vanna.api.async_views import ApiResult, async_api_view
+from majed_vanna.api.scopes import register_scope
 from majed_vanna.api.viewsets import BaseAPIView
 from majed_vanna.circuit_breakers import get_breaker
 
@@ -16,17 +16,25 @@ from majed_vanna.circuit_breakers import get_breaker
 slow_create_started = threading.Event()
 slow_create_release = threading.Event()
 
+for _scope, _rate in {
+    "tests.ok": "50/hour",
+    "tests.throttled": "3/hour",
+    "tests.user_throttled": "2/hour",
+    "tests.async_admin": "5/hour",
+}.items():
+    register_scope(_scope, _rate)
+
 
 class OkView(BaseAPIView):
-    permission_classes = [AllowAny]
-    throttle_rates = {"get": "50/hour"}
+    public = True
+    throttle_scopes = {"get": "tests.ok"}
 
     def get(self, request):
         return self.ok({"hello": "world"}, message="Hello")
 
 
 class ValidateView(BaseAPIView):
-    permission_classes = [AllowAny]
+    public = True
 
     class InputSerializer(serializers.Serializer):
         username = serializers.EmailField()
@@ -38,7 +46,7 @@ class ValidateView(BaseAPIView):
 
 
 class BoomView(BaseAPIView):
-    permission_classes = [AllowAny]
+    public = True
 
     def get(self, request):
         raise RuntimeError("secret internals: /etc/passwd db.internal:5432")
@@ -55,7 +63,7 @@ def plain_text_405(request):
 
 
 class ItemsView(BaseAPIView):
-    permission_classes = [AllowAny]
+    public = True
     results_key = "items"
 
     class OutputSerializer(serializers.Serializer):
@@ -68,7 +76,7 @@ class ItemsView(BaseAPIView):
 class ThingsView(BaseAPIView):
     """Creates a 'thing' with a one-time secret; ``{"slow": true}`` waits until the test releases it."""
 
-    permission_classes = [AllowAny]
+    public = True
 
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=50)
@@ -85,7 +93,7 @@ class ThingsView(BaseAPIView):
 class UploadSizeView(BaseAPIView):
     """Reads the uploaded ``file`` whole and says how much it read (and whether Django spooled it to disk)."""
 
-    permission_classes = [AllowAny]
+    public = True
 
     def post(self, request):
         upload = request.FILES["file"]
@@ -94,33 +102,33 @@ class UploadSizeView(BaseAPIView):
 
 
 class ThrottledView(BaseAPIView):
-    permission_classes = [AllowAny]
-    throttle_rates = {"get": "3/hour"}
+    public = True
+    throttle_scopes = {"get": "tests.throttled"}
 
     def get(self, request):
         return self.ok({"counted": True})
 
 
 class UserThrottledView(BaseAPIView):
-    throttle_rates = {"get": "2/hour"}
+    throttle_scopes = {"get": "tests.user_throttled"}
 
     def get(self, request):
         return self.ok({"user": str(request.user.pk)})
 
 
-@async_api_view(methods=["GET", "POST"], permission="system_admin", throttle_rate="5/hour")
+@async_api_view(methods=["GET", "POST"], permission="system_admin", throttle_scope="tests.async_admin")
 async def async_admin(request):
     if request.method == "POST":
         return ApiResult({"id": uuid.uuid4().hex, "api_key": "k-" + uuid.uuid4().hex}, status=201)
     return {"caller": str(request.user.pk), "thread": threading.current_thread().name}
 
 
-@async_api_view(public=True)
+@async_api_view(public=True, throttle_scope="tests.async_boom")
 async def async_boom(request):
     raise RuntimeError("secret internals: /etc/passwd db.internal:5432")
 
 
-@async_api_view(public=True)
+@async_api_view(public=True, throttle_scope="tests.async_breaker")
 async def async_breaker(request):
     """Calls a fake dependency through the ``test-dependency`` breaker; ``?fail=1`` makes it fail."""
     async with get_breaker("test-dependency").aguard():
