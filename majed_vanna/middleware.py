@@ -5,7 +5,9 @@ user agent) in contextvars for logs and audit rows, echoes ``X-Request-Id``, rec
 writes one access-log line, and turns any non-JSON error page under ``/api/`` (Django's own 404/500
 pages, CSRF failures) into the error envelope.
 
-``BodySizeLimitMiddleware``: refuses bodies over ``MAX_REQUEST_BODY_BYTES`` with 413 before they are read.
+``BodySizeLimitMiddleware``: refuses bodies over ``MAX_REQUEST_BODY_BYTES`` (or the path's own limit) with
+413 before they are parsed. A body sent without ``Content-Length`` (chunked) is measured where the server
+put it, or copied in chunks to a temporary file (never read into memory), and given its length.
 
 ``StaticFilesMiddleware``: WhiteNoise made async-capable, so that under daphne the whole middleware chain
 runs on the event loop and async views (health, chat) are not pushed through a thread per request.
@@ -14,11 +16,12 @@ Every class here runs natively in both WSGI and ASGI stacks (``sync_capable`` an
 """
 
 import logging
+import os
+import tempfile
 import time
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 from . import metrics
@@ -94,16 +97,11 @@ class RequestContextMiddleware(_HybridMiddleware):
         if rate_state is not None and not response.has_header("X-RateLimit-Limit"):
             for name, value in rate_state.headers().items():
                 response[name] = value
-        elapsed_ms = (time.perf_counter() - request._mv_started) * 1000
-        metrics.request_finished(status=response.status_code, duration_ms=elapsed_ms)
-        access_logger.info(
-            "%s %s %s %.1fms",
-            request.method,
-            request.path,
-            response.status_code,
-            elapsed_ms,
-            extra={"status": response.status_code, "duration_ms": round(elapsed_ms, 1)},
-        )
+        if getattr(response, "streaming", False):
+            # Metrics and the access log cover the whole stream: recorded when it ends (or is abandoned).
+            response.streaming_content = _measured(response, request)
+        else:
+            _record_finished(request, response.status_code, len(response.content))
         # The context vars stay set: streaming bodies and Django's own response logging after this point
         # still see them. ``clear_request_context`` (on request_finished) unsets them once the response is
         # closed, so a thread reused by a WSGI server or the test client starts clean.
@@ -113,6 +111,50 @@ class RequestContextMiddleware(_HybridMiddleware):
     def _as_envelope(response):
         headers = {name: response[name] for name in ("Allow", "Retry-After") if response.has_header(name)}
         return error_response(response.status_code, headers=headers)
+
+
+def _record_finished(request, status: int, size: int) -> None:
+    elapsed_ms = (time.perf_counter() - request._mv_started) * 1000
+    metrics.request_finished(status=status, duration_ms=elapsed_ms)
+    access_logger.info(
+        "%s %s %s %.1fms %dB",
+        request.method,
+        request.path,
+        status,
+        elapsed_ms,
+        size,
+        extra={"status": status, "duration_ms": round(elapsed_ms, 1), "bytes": size},
+    )
+
+
+def _measured(response, request):
+    """The response's stream, counted; the request is recorded once, when the stream ends, fails or is
+    abandoned (a client that disconnects: the generator is closed). Until then it is an active connection."""
+    content = response.streaming_content
+    status = response.status_code
+    sent = [0]
+
+    if response.is_async:
+
+        async def measured():
+            try:
+                async for chunk in content:
+                    sent[0] += len(chunk)
+                    yield chunk
+            finally:
+                _record_finished(request, status, sent[0])
+
+    else:
+
+        def measured():
+            try:
+                for chunk in content:
+                    sent[0] += len(chunk)
+                    yield chunk
+            finally:
+                _record_finished(request, status, sent[0])
+
+    return measured()
 
 
 class BodySizeLimitMiddleware(_HybridMiddleware):
@@ -125,13 +167,38 @@ class BodySizeLimitMiddleware(_HybridMiddleware):
         if length > limit:
             return self.too_large(limit)
         if not length and request.META.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
-            # No declared length: read it now, under Django's own DATA_UPLOAD_MAX_MEMORY_SIZE check.
-            try:
-                if len(request.body) > limit:
-                    return self.too_large(limit)
-            except RequestDataTooBig:
+            size = self.measure_undeclared_body(request, limit)
+            if size is None:
                 return self.too_large(limit)
+            request.META["CONTENT_LENGTH"] = str(size)  # Django's parsers read only a declared length
         return None
+
+    @staticmethod
+    def measure_undeclared_body(request, limit: int) -> int | None:
+        """Size of a body sent without ``Content-Length``; ``None`` when it is over ``limit``.
+
+        Under ASGI the server already spooled the body to a temporary file (``request._stream``): seek to
+        measure it. Otherwise (WSGI) copy the input to a spooled temporary file in chunks, stopping past the
+        limit, and let Django read from that copy.
+        """
+        stream = request._stream
+        if getattr(stream, "seekable", lambda: False)():
+            start = stream.tell()
+            size = stream.seek(0, os.SEEK_END) - start
+            stream.seek(start)
+            return size if size <= limit else None
+        source = request.META.get("wsgi.input", stream)
+        spool = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
+        size = 0
+        while chunk := source.read(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                spool.close()
+                return None
+            spool.write(chunk)
+        spool.seek(0)
+        request._stream = spool
+        return size
 
     @staticmethod
     def limit_for(path: str) -> int:

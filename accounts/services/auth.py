@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from majed_vanna.api.throttles import RateState, hit
+from majed_vanna.api.throttles import RateState, hit, parse_rate
 from majed_vanna.exceptions import (
     AccountLockedError,
     AuthenticationFailedError,
@@ -52,6 +52,13 @@ def login_rate(*, ip: str | None, username: str) -> tuple[bool, RateState]:
     return ip_ok and name_ok, state
 
 
+def locked_rate_headers(seconds: int) -> dict[str, str]:
+    """``X-RateLimit-*`` for a locked username: nothing remains until the lock ends (contract §3)."""
+    limit, _ = parse_rate(settings.LOGIN_RATE)
+    reset = int(timezone.now().timestamp()) + max(1, int(seconds))
+    return RateState(limit=limit, remaining=0, reset=reset).headers()
+
+
 def _login_failed(*, username: str, user: User | None, reason: str, message: str, details: dict | None = None):
     audit_record(
         action="auth.login_failed",
@@ -76,14 +83,14 @@ def auth_login(*, username: str, password: str, remember_me: bool = False, ip: s
     remaining = lockout.locked_for(name)
     if remaining:
         _login_failed(username=name, user=None, reason="account_locked", message="Account locked")
-        raise AccountLockedError(retry_after=remaining)
+        raise AccountLockedError(retry_after=remaining, headers=locked_rate_headers(remaining))
 
     allowed, state = login_rate(ip=ip, username=name)
     headers = state.headers()
     if not allowed:
         _login_failed(username=name, user=None, reason="rate_limited", message="Too many login attempts")
         retry_after = max(1, state.reset - int(timezone.now().timestamp()))
-        raise RateLimitExceededError("Too many login attempts; try again later", retry_after=retry_after)
+        raise RateLimitExceededError("Too many login attempts; try again later", retry_after=retry_after, headers=headers)
 
     user = User.objects.filter(username=name).first()
     if user is None:
@@ -102,7 +109,7 @@ def auth_login(*, username: str, password: str, remember_me: bool = False, ip: s
             details={"locked": bool(locked_seconds)},
         )
         if locked_seconds:
-            raise AccountLockedError(retry_after=locked_seconds, headers=headers)
+            raise AccountLockedError(retry_after=locked_seconds, headers=locked_rate_headers(locked_seconds))
         raise AuthenticationFailedError(INVALID_CREDENTIALS, headers=headers)
 
     lockout.register_success(name)

@@ -1,5 +1,6 @@
 """POST auth/login: response shape, lockout, rate limits, no user enumeration, audit."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -206,3 +207,28 @@ def test_deleted_user_cannot_log_in(api_client, user, admin, api_client_for):
     assert api_client_for(admin).delete(user_url(user)).status_code == 200
     assert not User.objects.get(pk=user.pk).is_active
     assert login(api_client, user.username, DEFAULT_PASSWORD).status_code == 401
+
+
+def test_every_throttled_login_answer_carries_rate_limit_headers(api_client, user):
+    """The answer that locks says 0 remaining (never 1), the locked answers and the per-IP 429 carry the
+    X-RateLimit-* headers too, with the reset at the end of the lock (contract §3)."""
+    answers = [login(api_client, user.username, f"wrong-{i}", ip="10.7.7.7") for i in range(5)]
+    locking = answers[4]
+    assert locking.json()["error"]["code"] == "ACCOUNT_LOCKED"
+    assert locking["X-RateLimit-Limit"] == "5" and locking["X-RateLimit-Remaining"] == "0"
+    assert int(locking["X-RateLimit-Reset"]) >= int(time.time()) + 890
+    locked = login(api_client, user.username, DEFAULT_PASSWORD, ip="10.7.7.8")
+    assert locked.json()["error"]["code"] == "ACCOUNT_LOCKED"
+    assert locked["X-RateLimit-Remaining"] == "0" and int(locked["X-RateLimit-Reset"]) > int(time.time())
+    per_ip = [login(api_client, f"other{i}@example.com", "whatever-password", ip="10.7.7.9") for i in range(6)][-1]
+    assert per_ip.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
+    assert per_ip["X-RateLimit-Remaining"] == "0" and "X-RateLimit-Reset" in per_ip and "Retry-After" in per_ip
+
+
+def test_the_locking_answer_says_nothing_remains_even_when_failures_spread_over_minutes(api_client, user):
+    start = timezone.now()
+    for attempt in range(5):
+        with time_machine.travel(start + timedelta(minutes=2 * attempt), tick=False):
+            answer = login(api_client, user.username, f"wrong-{attempt}")
+    assert answer.json()["error"]["code"] == "ACCOUNT_LOCKED"
+    assert answer["X-RateLimit-Remaining"] == "0"

@@ -37,13 +37,13 @@ class _TokenEndpoint(BaseAPIView):
 
     allow_when_password_change_required = True
     idempotent = False
-    throttle_scope_prefix = "auth"
 
 
 class LoginView(_TokenEndpoint):
     authentication_classes = []
     public = True
-    throttled = False  # scope auth.login: 5/minute per IP and per username, counted by the login service
+    throttle_scopes = "auth.login"
+    throttled = False  # 5/minute per IP and per username, counted by the login service
 
     @extend_schema(
         tags=TAG,
@@ -65,6 +65,7 @@ class LoginView(_TokenEndpoint):
 class RefreshView(_TokenEndpoint):
     authentication_classes = []
     public = True
+    throttle_scopes = "auth.refresh"
 
     @extend_schema(
         tags=TAG,
@@ -81,6 +82,7 @@ class RefreshView(_TokenEndpoint):
 
 
 class LogoutView(_TokenEndpoint):
+    throttle_scopes = "auth.logout"
     users_only = True  # a client has no tokens to revoke (403, audited)
 
     @extend_schema(
@@ -101,7 +103,7 @@ class LogoutView(_TokenEndpoint):
 
 class MeView(BaseAPIView):
     allow_when_password_change_required = True
-    throttle_scope_prefix = "auth"
+    throttle_scopes = "auth.me"
 
     @extend_schema(
         tags=TAG,
@@ -120,7 +122,7 @@ class MeView(BaseAPIView):
 
 class ChangePasswordView(_TokenEndpoint):
     users_only = True  # a client has no password (403, audited)
-    throttle_scopes = {"post": "auth.change_password"}
+    throttle_scopes = "auth.change_password"
 
     @extend_schema(
         tags=TAG,

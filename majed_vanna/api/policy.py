@@ -5,11 +5,13 @@ DRF views (``EnvelopeAPIMixin.initial``), ``async_api_view`` and WebSocket consu
 
 1. ``authenticate``: the configured authenticators (JWT, API key, HMAC); bad credentials are 401, none at all
    give an anonymous caller;
-2. ``check_access``: 401 for anonymous callers of non-public endpoints, 403 PASSWORD_CHANGE_REQUIRED, 403 for
+2. ``throttle``: the endpoint's named scope at the rate in force (``majed_vanna.api.scopes``), headers recorded
+   for the response, 429 with ``Retry-After`` and ``X-RateLimit-*`` over the limit. It runs before the access
+   check, so refused calls count too and every answer of a throttled endpoint, 401 and 403 included, carries
+   the ``X-RateLimit-*`` headers;
+3. ``check_access``: 401 for anonymous callers of non-public endpoints, 403 PASSWORD_CHANGE_REQUIRED, 403 for
    integration clients on ``users_only`` endpoints and for a missing permission (both audited as
    ``permission.denied``);
-3. ``throttle``: the endpoint's named scope at the rate in force (``majed_vanna.api.scopes``), headers recorded
-   for the response, 429 with ``Retry-After`` and ``X-RateLimit-*`` over the limit;
 4. ``idempotency_begin``: ``Idempotency-Key`` on POST (replay, 409, 422); a streaming endpoint refuses the
    header with 422 rather than ignoring it.
 
@@ -148,6 +150,6 @@ def idempotency_begin(request, policy: Policy):
 def enforce(request, policy: Policy):
     """Every step in order; returns the idempotency ``Claim``, a ``Replay`` to answer with, or ``None``."""
     authenticate(request)
-    check_access(request, policy)
     throttle(request, policy)
+    check_access(request, policy)
     return idempotency_begin(request, policy)

@@ -4,7 +4,7 @@ endpoint (contract §1-§4, §6).
 
 Subclasses write only the actions the contract lists and call one service per action. They declare, never
 override: ``public``, ``required_permissions`` (one name, or by action / HTTP method), ``users_only``,
-``allow_when_password_change_required``, ``throttle_scopes`` (scope name by action / method; see
+``allow_when_password_change_required``, ``throttle_scopes`` (a scope name, or names by action / method; see
 ``majed_vanna.api.scopes``), ``throttled = False`` for an endpoint that counts its own limits, and
 ``idempotent = False`` for one that must never store its response for replays.
 
@@ -52,7 +52,7 @@ class EnvelopeAPIMixin:
     allow_when_password_change_required = False
     results_key = "results"
     throttle_scope_prefix: str | None = None  # scope of an action not in ``throttle_scopes``: "<prefix>.<action>"
-    throttle_scopes: dict[str, str] = {}
+    throttle_scopes: dict[str, str] | str = {}  # one scope for the whole view, or by action / method
     throttled = True
     idempotent = True
     required_permissions: dict[str, str] | str | None = None
@@ -64,6 +64,8 @@ class EnvelopeAPIMixin:
     def throttle_scope(self, request) -> str | None:
         if not self.throttled:
             return None
+        if isinstance(self.throttle_scopes, str):
+            return self.throttle_scopes
         action = getattr(self, "action", None)
         for key in (action, request.method.lower()):
             if key and key in self.throttle_scopes:

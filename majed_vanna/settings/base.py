@@ -82,10 +82,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "majed_vanna.middleware.RequestContextMiddleware",
+    # Before the body limit: its 413 (and every other early answer) must carry CORS headers, or a browser
+    # reports a CORS error instead of the 413.
+    "corsheaders.middleware.CorsMiddleware",
     "majed_vanna.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "majed_vanna.middleware.StaticFilesMiddleware",  # WhiteNoise, async-capable
-    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -22,6 +22,7 @@ test_views = [
     path("async-admin", views.async_admin),
     path("async-boom", views.async_boom),
     path("async-breaker", views.async_breaker),
+    path("async-stream", views.async_stream),
     path("plain", views.plain_ok),
 ]
 

@@ -1,10 +1,11 @@
 """Views that exist only for the tests: they exercise the common behaviour (envelope, errors, pagination,
 throttles, idempotency, async views, circuit breakers) through the real middleware and handlers."""
 
+import asyncio
 import threading
 import uuid
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from rest_framework import serializers
 
 from majed_vanna.api.async_views import ApiResult, async_api_view
@@ -135,6 +136,19 @@ async def async_breaker(request):
         if request.GET.get("fail"):
             raise ConnectionError("dependency down")
     return {"called": True}
+
+
+@async_api_view(methods=["POST"], public=True, streaming=True, throttle_scope="tests.stream")
+async def async_stream(request):
+    """Streams ``?parts=N`` chunks of 1,000 bytes, ``?pause=S`` seconds apart."""
+    parts, pause = int(request.GET.get("parts", 3)), float(request.GET.get("pause", 0.05))
+
+    async def chunks():
+        for _ in range(parts):
+            await asyncio.sleep(pause)
+            yield b"x" * 1000
+
+    return StreamingHttpResponse(chunks(), content_type="text/event-stream")
 
 
 def plain_ok(request):
