@@ -34,6 +34,7 @@ HEADER = "HTTP_IDEMPOTENCY_KEY"
 MAX_KEY_LENGTH = 255
 ONE_TIME_SECRET_FIELDS = frozenset({"client_secret", "api_key", "temporary_password"})
 IN_FLIGHT_SECONDS = 10 * 60  # a crashed worker's claim expires; the key then behaves as new
+CLAIM_ATTEMPTS = 3
 
 
 @dataclass
@@ -118,12 +119,17 @@ def begin(request) -> Claim | Replay | None:
     # Before the claim: a multipart fingerprint parses the request (see the module docstring). A repeat that
     # arrives meanwhile parses too, then finds the claim (409) or the finished outcome (replay).
     fingerprint = _fingerprint(request)
-    if cache.add(cache_key, {"state": "in_flight", "fingerprint": fingerprint}, timeout=IN_FLIGHT_SECONDS):
-        return Claim(cache_key=cache_key, fingerprint=fingerprint)
-    stored = cache.get(cache_key)
-    if stored is None:  # expired in between: claim it now
-        cache.set(cache_key, {"state": "in_flight", "fingerprint": fingerprint}, timeout=IN_FLIGHT_SECONDS)
-        return Claim(cache_key=cache_key, fingerprint=fingerprint)
+    claim = {"state": "in_flight", "fingerprint": fingerprint}
+    for _ in range(CLAIM_ATTEMPTS):
+        # Only an atomic add claims a key: an entry that expired between a failed add and the read is
+        # claimed by the next add, which exactly one of several concurrent requests wins.
+        if cache.add(cache_key, claim, timeout=IN_FLIGHT_SECONDS):
+            return Claim(cache_key=cache_key, fingerprint=fingerprint)
+        stored = cache.get(cache_key)
+        if stored is not None:
+            break
+    else:
+        raise ConflictError("A request with this Idempotency-Key is still being processed")
     if stored["fingerprint"] != fingerprint:
         raise IdempotencyKeyReusedError()
     if stored["state"] == "in_flight":

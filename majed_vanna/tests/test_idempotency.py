@@ -229,3 +229,68 @@ def test_multipart_repeat_while_the_first_is_running_is_409():
     assert results["first"].status_code == 201
     replay = post_multipart(APIClient(), fields(), key, boundary="fourth")
     assert replay["Idempotent-Replayed"] == "true"
+
+
+class _ExpiringBetweenAddAndGet:
+    """A cache whose stale entry expires just after two requests' ``add`` failed and before their ``get``."""
+
+    def __init__(self, key_prefix="idem:"):
+        self.data = {}
+        self.barrier = threading.Barrier(2, timeout=5)
+        self.first_get = threading.local()
+        self.lock = threading.Lock()
+
+    def add(self, key, value, timeout=None):
+        with self.lock:
+            if key in self.data:
+                return False
+            self.data[key] = value
+            return True
+
+    def get(self, key, default=None):
+        if not getattr(self.first_get, "done", False):
+            self.first_get.done = True
+            self.barrier.wait()  # both requests failed their add
+            with self.lock:
+                self.data.pop(key, None)  # the stale claim expires now
+                seen = self.data.get(key, default)
+            self.barrier.wait()  # both have read "nothing there" before either acts on it
+            return seen
+        with self.lock:
+            return self.data.get(key, default)
+
+    def set(self, key, value, timeout=None):
+        with self.lock:
+            self.data[key] = value
+
+    def delete(self, key):
+        with self.lock:
+            self.data.pop(key, None)
+
+
+def test_an_expired_key_is_reclaimed_by_exactly_one_of_two_concurrent_requests(monkeypatch):
+    from django.test import RequestFactory
+
+    from majed_vanna.api import idempotency
+    from majed_vanna.exceptions import ConflictError
+
+    fake = _ExpiringBetweenAddAndGet()
+    monkeypatch.setattr(idempotency, "cache", fake)
+    request = RequestFactory().post("/x", data=b"{}", content_type="application/json", HTTP_IDEMPOTENCY_KEY="k")
+    request.client_ip = "10.0.0.1"
+    key = "idem:" + __import__("hashlib").sha256(b"ip:10.0.0.1\nk").hexdigest()
+    fake.data[key] = {"state": "in_flight", "fingerprint": "stale"}
+    outcomes = []
+
+    def attempt():
+        try:
+            outcomes.append(type(idempotency.begin(request)).__name__)
+        except ConflictError:
+            outcomes.append("409")
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(outcomes) == ["409", "Claim"]
