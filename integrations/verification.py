@@ -80,14 +80,18 @@ def _ip_allowed(client: IntegrationClient, ip: str | None) -> bool:
     return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in client.allowed_ip_ranges)
 
 
-def _accept(client: IntegrationClient, client_ip: str | None, challenge: str) -> Authenticated:
-    """Checks after the credential itself was verified: revoked, expired, IP ranges; then records use."""
+def _check_usable(client: IntegrationClient, client_ip: str | None, challenge: str) -> None:
+    """Checks after the credential itself was verified: revoked, expired, IP ranges."""
     if client.is_revoked:
         raise refuse(INVALID, "revoked", client.client_id, challenge)
     if client_is_expired(client):
         raise refuse(EXPIRED, "client expired", client.client_id, challenge)
     if not _ip_allowed(client, client_ip):
         raise refuse(INVALID, f"address {client_ip} outside allowed ranges", client.client_id, challenge)
+
+
+def _accepted(client: IntegrationClient) -> Authenticated:
+    """Every check passed: record the use (``last_used_at``) and return the principal."""
     services.client_mark_used(client=client)
     return IntegrationPrincipal(client), client
 
@@ -99,7 +103,8 @@ def verify_api_key(api_key: str, *, client_ip: str | None) -> Authenticated:
     client = selectors.client_for_api_key_prefix(prefix=prefix) if prefix else None
     if client is None or not crypto.api_key_matches(api_key, client.api_key_hash):
         raise refuse(INVALID, "unknown or wrong API key", client.client_id if client else None, API_KEY_CHALLENGE)
-    return _accept(client, client_ip, API_KEY_CHALLENGE)
+    _check_usable(client, client_ip, API_KEY_CHALLENGE)
+    return _accepted(client)
 
 
 def verify_signature(
@@ -123,10 +128,10 @@ def verify_signature(
         matched |= hmac.compare_digest(signing.sign(secret, canonical), signature)
     if not matched:
         raise refuse(INVALID, "signature mismatch", client_id, HMAC_CHALLENGE)
-    authenticated = _accept(client, client_ip, HMAC_CHALLENGE)
+    _check_usable(client, client_ip, HMAC_CHALLENGE)
     if not cache.add(f"nonce:{client_id}:{nonce}", 1, timeout=settings.INTEGRATIONS_NONCE_TTL_SECONDS):
         raise refuse(INVALID, "nonce replayed", client_id, HMAC_CHALLENGE)
-    return authenticated
+    return _accepted(client)  # a replayed request is not a use
 
 
 def authenticate_headers(

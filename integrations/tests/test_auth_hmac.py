@@ -246,3 +246,16 @@ def test_path_signed_for_a_different_resource_is_refused(make_client, client):
 def test_unauthenticated_request_is_401_not_403(db, client):
     response = client.get(CHAT)
     assert error_of(response)[:2] == (401, "AUTHENTICATION_FAILED")
+
+
+def test_a_replayed_request_does_not_count_as_a_use(make_client, client):
+    """``last_used_at`` records uses; a refused replay is not one (it was recorded before the nonce check)."""
+    issued = make_client(["use_chat"])
+    headers = signed_headers(client_id=issued.client.client_id, secret=issued.client_secret, method="GET", path=CHAT)
+    cache_key = f"nonce:{issued.client.client_id}:{headers['X-Nonce']}"
+    from django.core.cache import cache
+
+    cache.add(cache_key, 1, timeout=60)  # the nonce was already used (by the original request)
+    assert_refused(client.get(CHAT, headers=headers))
+    issued.client.refresh_from_db()
+    assert issued.client.last_used_at is None
