@@ -1,5 +1,6 @@
-"""ASGI entry point (daphne): HTTP goes to Django, WebSocket to the agent's consumers behind
-host-origin validation and credential authentication."""
+"""ASGI entry point (daphne): HTTP goes to Django, WebSocket to the agent's consumers behind host-origin
+validation and the connection context (request id, client IP); consumers authenticate through the same
+request policy as HTTP (``majed_vanna.ws``)."""
 
 import os
 
@@ -31,10 +32,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from agent.routing import websocket_urlpatterns  # noqa: E402
+from majed_vanna.ws import WebSocketContextMiddleware  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
-    }
-)
+
+def websocket_application(urlpatterns):
+    return AllowedHostsOriginValidator(WebSocketContextMiddleware(URLRouter(urlpatterns)))
+
+
+application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application(websocket_urlpatterns)})

@@ -90,7 +90,9 @@ def auth_login(*, username: str, password: str, remember_me: bool = False, ip: s
     if not allowed:
         _login_failed(username=name, user=None, reason="rate_limited", message="Too many login attempts")
         retry_after = max(1, state.reset - int(timezone.now().timestamp()))
-        raise RateLimitExceededError("Too many login attempts; try again later", retry_after=retry_after, headers=headers)
+        raise RateLimitExceededError(
+            "Too many login attempts; try again later", retry_after=retry_after, headers=headers
+        )
 
     user = User.objects.filter(username=name).first()
     if user is None:

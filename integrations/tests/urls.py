@@ -7,7 +7,6 @@ from majed_vanna.api.scopes import register_scope
 from majed_vanna.api.viewsets import BaseAPIView
 from majed_vanna.urls import urlpatterns as project_urlpatterns
 
-
 register_scope("tests.limited_probe", "3/minute")
 
 

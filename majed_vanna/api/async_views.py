@@ -19,7 +19,6 @@ request with an ``Idempotency-Key`` is refused with 422 before the stream starts
 
 import functools
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any

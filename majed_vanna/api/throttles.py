@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-
 logger = logging.getLogger(__name__)
 
 _PERIODS = {
