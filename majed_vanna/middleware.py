@@ -188,7 +188,7 @@ class BodySizeLimitMiddleware(_HybridMiddleware):
             stream.seek(start)
             return size if size <= limit else None
         source = request.META.get("wsgi.input", stream)
-        spool = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
+        spool = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115
         size = 0
         while chunk := source.read(64 * 1024):
             size += len(chunk)

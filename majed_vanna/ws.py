@@ -96,7 +96,7 @@ class PolicyConsumer(AsyncJsonWebsocketConsumer):
 
     def _auth_timed_out(self):
         if self.principal is None:
-            asyncio.ensure_future(self.close(code=CLOSE_UNAUTHENTICATED))
+            self._closing = asyncio.ensure_future(self.close(code=CLOSE_UNAUTHENTICATED))
 
     async def disconnect(self, code):
         self._auth_deadline.cancel()

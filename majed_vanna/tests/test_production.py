@@ -52,6 +52,6 @@ def test_daphne_in_production_serves_static_files_health_and_json_logs(tmp_path,
 
     lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
     # (This server's database is not migrated: the runtime configuration's read fails and is logged too.)
-    access = [l for l in lines if l.get("request_id") == "prod-probe-1" and l["logger"] == "majed_vanna.access"]
+    access = [x for x in lines if x.get("request_id") == "prod-probe-1" and x["logger"] == "majed_vanna.access"]
     assert access, server.log()
     assert access[0]["level"] == "INFO"
