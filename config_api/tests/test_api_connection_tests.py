@@ -215,7 +215,7 @@ def test_idempotent_retry_replays_the_result_without_testing_again(admin, admin_
 def test_get_is_405_with_allow(admin_client):
     response = admin_client.get(TEST_LLM)
     assert response.status_code == 405
-    assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED" and response["Allow"] == "POST"
+    assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED" and response["Allow"] == "POST, OPTIONS"
 
 
 def test_openapi_documents_both_endpoints():

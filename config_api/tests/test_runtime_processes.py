@@ -23,7 +23,7 @@ import sys, time
 import django
 django.setup()
 from config_api.runtime import runtime_config_values
-from majed_vanna.api.throttles import default_rate
+from majed_vanna.api.scopes import global_default_rate as default_rate
 start = runtime_config_values()["rate_limit_max_requests"]
 print("ready", start, flush=True)
 sys.stdin.readline()

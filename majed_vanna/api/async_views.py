@@ -53,6 +53,16 @@ def _json(status: int, body: dict, headers: dict | None = None) -> JsonResponse:
     return response
 
 
+def _describe(fn, streaming: bool) -> dict:
+    """What ``OPTIONS`` answers, in the shape of DRF's ``EndpointMetadata``."""
+    return {
+        "name": fn.__name__.replace("_", " ").strip().capitalize(),
+        "description": (fn.__doc__ or "").strip(),
+        "renders": ["text/event-stream" if streaming else "application/json"],
+        "parses": ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],
+    }
+
+
 def _schema_view(fn, methods: tuple[str, ...], schema: dict, public: bool) -> type[APIView]:
     """A DRF class that only documents the endpoint for drf-spectacular (it is never routed)."""
     attrs: dict[str, Any] = {
@@ -60,7 +70,7 @@ def _schema_view(fn, methods: tuple[str, ...], schema: dict, public: bool) -> ty
         "permission_classes": [AllowAny] if public else [IsAuthenticated],
     }
     for method in methods:
-        if method == "HEAD":
+        if method in ("HEAD", "OPTIONS"):
             continue
 
         def handler(self, request, *args, **kwargs):
@@ -94,6 +104,7 @@ def async_api_view(
     allowed = tuple(dict.fromkeys(m.upper() for m in methods))
     if "GET" in allowed and "HEAD" not in allowed:
         allowed = (*allowed, "HEAD")
+    allowed = (*allowed, "OPTIONS")  # described like DRF endpoints describe themselves, after the same policy
     policy = Policy(
         public=public,
         permission=permission,
@@ -117,6 +128,8 @@ def async_api_view(
                     response["Idempotent-Replayed"] = "true"
                     return response
                 claim = outcome
+                if request.method == "OPTIONS":
+                    return _json(200, success_envelope(_describe(fn, streaming)), {"Allow": ", ".join(allowed)})
                 result = await fn(request, *args, **kwargs)
             except Exception as exc:
                 if claim is not None:

@@ -59,7 +59,7 @@ def test_wrong_method_is_405_with_allow(api_client_for, admin):
     response = api_client_for(admin).delete(URL)
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
-    assert set(response["Allow"].split(", ")) == {"GET", "POST", "HEAD"}
+    assert set(response["Allow"].split(", ")) == {"GET", "POST", "HEAD", "OPTIONS"}
 
 
 def test_throttle_429(api_client_for, admin):

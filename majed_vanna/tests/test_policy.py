@@ -114,3 +114,16 @@ def test_users_only_refuses_an_integration_client_and_audits_it():
     assert getattr(refused.value, "code", None) == "PERMISSION_DENIED"
     row = AuditLog.objects.get(action="permission.denied")
     assert row.user_id == "cli_1" and row.details["permission"] == "user_account"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/health", "/api/v1/config/test-llm", "/api/v1/health/detailed"])
+def test_options_on_async_views_describes_them_after_the_same_policy(admin, api_client_for, path):
+    assert APIClient().options(path).status_code in (200, 401)  # health is public, the others are not
+    response = api_client_for(admin).options(path)
+    assert response.status_code == 200, response.content
+    assert "OPTIONS" in response["Allow"]
+    assert response.json()["data"]["renders"] == ["application/json"]
+
+
+def test_options_on_an_admin_async_view_needs_the_permission(user, api_client_for):
+    assert api_client_for(user).options("/api/v1/health/detailed").status_code == 403
