@@ -36,7 +36,15 @@ AUDIT_QUERIES = ({"success": "maybe"}, {"since": "yesterday"}, {"until": "2024-1
 ENDPOINTS = [
     # auth/*: login and refresh take credentials in the body; the token endpoints ignore Idempotency-Key (tokens
     # are never kept for a replay); me, change-password, refresh and logout are open to must-change-password users.
-    Endpoint("POST", "/api/v1/auth/login", public=True, idempotent=False, bad_body={}),
+    Endpoint(
+        "POST",
+        "/api/v1/auth/login",
+        public=True,
+        idempotent=False,
+        bad_body={},
+        # counted by the login service, so only once there is a username to count (a 422 is not counted)
+        throttle_body={"username": "nobody@example.com", "password": "not-the-password"},
+    ),
     Endpoint("POST", "/api/v1/auth/refresh", public=True, idempotent=False, bad_body={}),
     Endpoint(
         "POST",

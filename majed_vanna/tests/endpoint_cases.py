@@ -85,6 +85,7 @@ class Endpoint:
     results_key: str | None = None
     bad_queries: tuple[dict, ...] = ()
     bad_body: dict | None = None
+    throttle_body: dict | None = None  # the body of the rate-limit check's request (default: bad_body)
     ok: bool = True
     multipart: bool = False
     notes: str = ""
@@ -367,6 +368,38 @@ def check_idempotency_key(endpoint: Endpoint, _=None):
         assert "Idempotency-Key" not in details, payload
 
 
+def check_rate_limit_headers(endpoint: Endpoint, _=None):
+    """Contract §3: every throttled endpoint (all of them) sends its counters."""
+    caller = make_caller("anonymous" if endpoint.public else endpoint.allowed)
+    body = endpoint.throttle_body if endpoint.throttle_body is not None else endpoint.bad_body
+    # A POST is counted, then refused for its over-long Idempotency-Key: nothing runs (no backup, no probe).
+    headers = {"HTTP_IDEMPOTENCY_KEY": OVERLONG_IDEMPOTENCY_KEY} if endpoint.method.upper() == "POST" else {}
+    response = send(caller, endpoint, _kwargs(endpoint), body=body, **headers)
+    headers = {name: response.headers.get(f"X-RateLimit-{name}") for name in ("Limit", "Remaining", "Reset")}
+    assert all(value and value.isdigit() for value in headers.values()), (response.status_code, headers)
+    assert int(headers["Remaining"]) < int(headers["Limit"]), headers
+
+
+def _allow(response) -> set[str]:
+    return {method.strip() for method in response.headers.get("Allow", "").split(",") if method.strip()}
+
+
+def check_method_not_allowed(endpoint: Endpoint, argument: tuple[str, tuple[str, ...]]):
+    """A method the path does not document: 405 METHOD_NOT_ALLOWED with ``Allow`` naming the documented ones."""
+    method, documented = argument
+    response = make_caller(endpoint.allowed).client.generic(method, endpoint.url(_kwargs(endpoint)))
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert set(documented) <= _allow(response), response.headers.get("Allow")
+
+
+def check_options(endpoint: Endpoint, documented: tuple[str, ...]):
+    """OPTIONS answers every path alike (one request policy): 200, the envelope, ``Allow`` with OPTIONS."""
+    response = make_caller(endpoint.allowed).client.options(endpoint.url(_kwargs(endpoint)))
+    assert response.status_code == 200, (response.status_code, response.content[:300])
+    assert_envelope(response, success=True)
+    assert {*documented, "OPTIONS"} <= _allow(response), response.headers.get("Allow")
+
+
 def check_ok(endpoint: Endpoint, _=None):
     caller = make_caller("anonymous" if endpoint.public else endpoint.allowed)
     response = send(caller, endpoint, _kwargs(endpoint))
@@ -386,6 +419,9 @@ CHECKS = {
     "422 bad query": check_bad_query,
     "422 bad body": check_bad_body,
     "idempotency key": check_idempotency_key,
+    "rate-limit headers": check_rate_limit_headers,
+    "405": check_method_not_allowed,
+    "OPTIONS": check_options,
     "200 ok": check_ok,
 }
 
@@ -420,7 +456,26 @@ def endpoint_checks(endpoint: Endpoint):
         yield "422 bad body", None, ""
     if method == "POST":
         yield "idempotency key", None, "" if endpoint.idempotent else " ignored"
+    if method != "GET" or endpoint.ok:
+        yield "rate-limit headers", None, ""
+
+
+def path_checks(declared: dict[tuple[str, str], Endpoint]):
+    """(endpoint, check, argument, id suffix) per path, asked of the path's first declaration: OPTIONS, and one
+    method the path does not document."""
+    by_path: dict[str, list[Endpoint]] = {}
+    for endpoint in declared.values():
+        by_path.setdefault(endpoint.path, []).append(endpoint)
+    for endpoints in by_path.values():
+        documented = tuple(sorted(endpoint.method.upper() for endpoint in endpoints))
+        other = next(m for m in ("DELETE", "PATCH", "PUT", "POST", "GET") if m not in documented)
+        yield endpoints[0], "405", (other, documented), f" {other}"
+        yield endpoints[0], "OPTIONS", documented, ""
+
+
+PATH_CHECKS = frozenset({"405", "OPTIONS"})
 
 
 def case_id(endpoint: Endpoint, check: str, suffix: str) -> str:
-    return f"{endpoint.label} | {check}{suffix}"
+    label = endpoint.path if check in PATH_CHECKS else endpoint.label
+    return f"{label} | {check}{suffix}"
