@@ -34,7 +34,9 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
@@ -111,14 +113,16 @@ class Endpoint:
 
 
 def local_apps() -> list[str]:
-    return [app for app in settings.INSTALLED_APPS if "." not in app and importlib.util.find_spec(f"{app}.tests")]
+    """The project's own apps (their code lives under ``BASE_DIR``), whatever form INSTALLED_APPS names them in."""
+    base = Path(settings.BASE_DIR).resolve()
+    return [config.name for config in apps.get_app_configs() if Path(config.path).resolve().is_relative_to(base)]
 
 
 def declared_endpoints() -> dict[tuple[str, str], Endpoint]:
     """Every app's ``tests/endpoints.py`` ``ENDPOINTS``, by (METHOD, path). A route declared twice fails here."""
     found: dict[tuple[str, str], Endpoint] = {}
     for app in local_apps():
-        if importlib.util.find_spec(f"{app}.tests.endpoints") is None:
+        if importlib.util.find_spec(f"{app}.tests") is None or not importlib.util.find_spec(f"{app}.tests.endpoints"):
             continue
         for endpoint in importlib.import_module(f"{app}.tests.endpoints").ENDPOINTS:
             assert endpoint.key not in found, f"{endpoint.label} is declared twice"
