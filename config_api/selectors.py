@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from . import runtime
@@ -81,5 +82,5 @@ def backup_list() -> QuerySet[Backup]:
 def backup_get(*, backup_id) -> Backup | None:
     try:
         return Backup.objects.filter(pk=backup_id).first()
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, ValidationError):  # not a UUID (the route lets 36 dashes through): no backup
         return None
