@@ -113,9 +113,10 @@ class Endpoint:
 
 
 def local_apps() -> list[str]:
-    """The project's own apps (their code lives under ``BASE_DIR``), whatever form INSTALLED_APPS names them in."""
+    """The project's own apps (top-level packages of ``BASE_DIR``, not installed packages in a virtualenv inside
+    it), whatever form INSTALLED_APPS names them in."""
     base = Path(settings.BASE_DIR).resolve()
-    return [config.name for config in apps.get_app_configs() if Path(config.path).resolve().is_relative_to(base)]
+    return [config.name for config in apps.get_app_configs() if Path(config.path).resolve().parent == base]
 
 
 def declared_endpoints() -> dict[tuple[str, str], Endpoint]:

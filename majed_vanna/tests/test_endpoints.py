@@ -14,19 +14,6 @@ from majed_vanna.tests import endpoint_cases as cases
 OPERATIONS = cases.schema_operations()
 DECLARED = cases.declared_endpoints()
 
-# Test ids of checks that fail against the current code and are reported to the lead, who removes each one
-# here with the fix. Coordination only: nothing else is ever kept out of the run.
-KNOWN_FINDINGS: set[str] = {
-    # OPTIONS on the async views (async_api_view) is 405; DRF views answer 200 (issue 12, "one policy").
-    "/api/v1/config/test-database | OPTIONS",
-    "/api/v1/config/test-llm | OPTIONS",
-    "/api/v1/health | OPTIONS",
-    "/api/v1/health/live | OPTIONS",
-    "/api/v1/health/ready | OPTIONS",
-    "/api/v1/health/detailed | OPTIONS",
-    "/api/v1/health/circuit-breakers/{name}/reset | OPTIONS",
-}
-
 ALL_CASES = [
     *(
         (endpoint, check, argument, suffix)
@@ -36,9 +23,8 @@ ALL_CASES = [
     *cases.path_checks(DECLARED),
 ]
 CHECK_CASES = [
-    pytest.param(endpoint, check, argument, id=case_id)
+    pytest.param(endpoint, check, argument, id=cases.case_id(endpoint, check, suffix))
     for endpoint, check, argument, suffix in ALL_CASES
-    if (case_id := cases.case_id(endpoint, check, suffix)) not in KNOWN_FINDINGS
 ]
 
 
@@ -65,11 +51,6 @@ def test_the_password_change_exemptions_are_the_contracts():
     auth = {f"POST /api/v1/auth/{name}" for name in ("login", "refresh", "logout", "change-password")}
     health = {f"GET /api/v1/health{suffix}" for suffix in ("", "/live", "/ready")}
     assert exempt == auth | health | {"GET /api/v1/auth/me"}
-
-
-def test_known_findings_name_real_cases():
-    every = {cases.case_id(endpoint, check, suffix) for endpoint, check, _, suffix in ALL_CASES}
-    assert sorted(KNOWN_FINDINGS - every) == []
 
 
 @pytest.fixture
