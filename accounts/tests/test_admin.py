@@ -197,7 +197,8 @@ def test_token_tables_are_read_only(staff, tokens, model):
     change = reverse(f"admin:token_blacklist_{model}_change", args=[row.pk])
     assert staff.get(change).status_code == 200
     assert staff.post(change, {}).status_code == 403
-    assert staff.post(reverse(f"admin:token_blacklist_{model}_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+    delete = reverse(f"admin:token_blacklist_{model}_delete", args=[row.pk])
+    assert staff.post(delete, {"post": "yes"}).status_code == 403
 
 
 def test_the_outstanding_token_page_never_shows_the_refresh_token(staff, tokens):
