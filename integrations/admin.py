@@ -63,8 +63,7 @@ class IntegrationClientAdmin(admin.ModelAdmin):
         "permission_list",
         datetime_column("expires_at", "Expires"),
         datetime_column("last_used_at", "Last used"),
-        datetime_column("created_at", "Created"),
-    )
+    )  # newest first (``ordering``); the creation time is on each client's page
     list_filter = ("status",)
     search_fields = ("name", "client_id", "description")
     ordering = ("-created_at",)

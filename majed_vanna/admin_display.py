@@ -1,8 +1,8 @@
 """Compact change-list columns, so that every list page of the admin fits a 1400-px screen (issue 12).
 
 Long values (e-mail addresses, ids, user agents, details, errors) are cut to a few characters with the
-whole value in the cell's ``title`` (shown on hover); dates are ``2026-05-03 14:05`` (UTC) rather than
-"May 3, 2026, 2:05 p.m.". ``MAX_LIST_COLUMNS`` is what fits beside the filter sidebar at 1400 px; a test
+whole value in the cell's ``title`` (shown on hover); dates are ``2026-05-03 14:05`` (UTC, never wrapped)
+rather than "May 3, 2026, 2:05 p.m.". ``MAX_LIST_COLUMNS`` is what fits beside the filter sidebar at 1400 px; a test
 holds every registered change list to it (``scripts/check_admin_layout.py`` measures it in a browser).
 """
 
@@ -23,7 +23,7 @@ def truncated(value, length: int) -> str:
 
 
 def compact_datetime(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "-"
+    return timezone.localtime(value).strftime("%Y-%m-%d\N{NO-BREAK SPACE}%H:%M") if value else "-"
 
 
 def text_column(field: str, length: int, description: str | None = None):

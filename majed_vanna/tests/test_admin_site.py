@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.admin import site as admin_site
 from django.contrib.auth.models import Group
+from django.db.models import CharField, TextField
 from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertInHTML
@@ -56,6 +57,25 @@ def test_every_change_list_has_few_enough_columns(model_admin):
     assert len(model_admin.list_display) <= MAX_LIST_COLUMNS
 
 
+# Owned by config_api/admin.py (the runtime-configuration page's owner); its history list has three columns and
+# fits (401 of 1320 px measured), but ``changed_by_name`` is not cut yet.
+NOT_YET_BOUNDED = {("configurationchange", "changed_by_name")}
+
+
+@pytest.mark.parametrize("model_admin", list(admin_site._registry.values()), ids=lambda m: str(m))
+def test_no_change_list_shows_a_long_text_field_uncut(model_admin):
+    """E-mail addresses, ids, user agents and errors have no spaces to wrap at: a list shows them through
+    ``text_column`` (cut, whole value in the title), never as the plain field."""
+    for item in model_admin.list_display:
+        if callable(item) or item == "__str__" or hasattr(model_admin, item):
+            continue
+        field = model_admin.model._meta.get_field(item)
+        if (model_admin.model._meta.model_name, item) in NOT_YET_BOUNDED:
+            continue
+        if isinstance(field, CharField | TextField) and not field.choices:
+            assert field.max_length and field.max_length <= 40, f"{item} of {model_admin} may be long: use text_column"
+
+
 def test_truncated_keeps_the_whole_value_in_the_title():
     long = "Mozilla/5.0 (X11; Linux x86_64) <b>AppleWebKit</b>"
     cell = truncated(long, 20)
@@ -66,5 +86,5 @@ def test_truncated_keeps_the_whole_value_in_the_title():
 
 def test_compact_datetime():
     moment = datetime(2026, 5, 3, 14, 5, 59, tzinfo=UTC)
-    assert compact_datetime(moment) == "2026-05-03 14:05"
+    assert compact_datetime(moment) == "2026-05-03\N{NO-BREAK SPACE}14:05"  # one line in a narrow column
     assert compact_datetime(None) == "-"
