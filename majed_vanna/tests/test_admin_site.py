@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertInHTML
 
-from accounts.tests.factories import DEFAULT_PASSWORD
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from majed_vanna.admin_display import MAX_LIST_COLUMNS, compact_datetime, truncated
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +88,15 @@ def test_compact_datetime():
     moment = datetime(2026, 5, 3, 14, 5, 59, tzinfo=UTC)
     assert compact_datetime(moment) == "2026-05-03\N{NO-BREAK SPACE}14:05"  # one line in a narrow column
     assert compact_datetime(None) == "-"
+
+
+@pytest.mark.parametrize("role", ["superuser", "normal"])
+def test_no_admin_page_is_open_to_non_admins(role):
+    """Staff are active admins: anyone else signed in is sent to the admin's login page from every list."""
+    client = Client()
+    client.force_login(UserFactory(role=role))
+    for model in admin_site._registry:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = client.get(url)
+        assert response.status_code == 302 and reverse("admin:login") in response["Location"], url
+    assert client.get(reverse("admin:index")).status_code == 302
