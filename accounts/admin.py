@@ -1,15 +1,19 @@
-"""Django admin for staff (active admins): users and the read-only audit log.
+"""Django admin for staff (active admins): users, the read-only audit log and the read-only token tables.
 
 Every change goes through ``accounts.services`` so the same rules and audit apply as in the API. Users are
-never hard-deleted here: "Deactivate" is the soft delete.
+never hard-deleted here: "Deactivate" is the soft delete. Roles, not groups, decide permissions: Django's
+group pages are removed. Issued and blacklisted refresh tokens are records: listed and read, never added.
 """
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from majed_vanna.admin_display import compact_datetime, datetime_column, text_column, truncated
 from majed_vanna.admin_readonly import ReadOnlyModelAdmin
 
 from . import lockout, services
@@ -24,6 +28,7 @@ class UserAddForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["username", "role", "must_change_password"]
+        labels = {"username": "Email"}
 
     def clean_username(self):
         username = lockout.normalize_username(self.cleaned_data["username"])
@@ -48,6 +53,7 @@ class UserChangeForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["username", "role", "is_active", "must_change_password"]
+        labels = {"username": "Email"}
 
     def clean_username(self):
         username = lockout.normalize_username(self.cleaned_data["username"])
@@ -58,7 +64,15 @@ class UserChangeForm(forms.ModelForm):
 
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):
-    list_display = ["username", "role", "is_active", "locked", "must_change_password", "last_login", "created_at"]
+    list_display = [
+        text_column("username", 36, "Email"),
+        "role",
+        "active",
+        "locked",
+        "password_change_due",
+        datetime_column("last_login", "Last login"),
+        datetime_column("created_at", "Created"),
+    ]
     list_filter = ["role", "is_active", "must_change_password"]
     search_fields = ["username"]
     ordering = ["username"]
@@ -81,6 +95,14 @@ class UserAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # soft delete only: the "Deactivate" action
+
+    @admin.display(boolean=True, description="Active", ordering="is_active")
+    def active(self, obj) -> bool:
+        return obj.is_active
+
+    @admin.display(boolean=True, description="Must change pw", ordering="must_change_password")
+    def password_change_due(self, obj) -> bool:
+        return obj.must_change_password
 
     @admin.display(boolean=True, description="Locked")
     def locked(self, obj) -> bool:
@@ -140,7 +162,66 @@ class UserAdmin(admin.ModelAdmin):
 class AuditLogAdmin(ReadOnlyModelAdmin):
     """Read-only: audit rows are append-only."""
 
-    list_display = ["timestamp", "action", "username", "resource", "resource_id", "success", "ip_address"]
+    list_display = [
+        datetime_column("timestamp", "Time"),
+        text_column("action", 28),
+        text_column("username", 28, "Actor"),
+        text_column("resource", 20),
+        text_column("resource_id", 14, "Resource id"),
+        "success",
+        text_column("ip_address", 15, "IP address"),
+    ]
     list_filter = ["success", "action", "resource"]
     search_fields = ["username", "user_id", "action", "resource_id", "request_id"]
     date_hierarchy = "timestamp"
+
+
+# django.contrib.auth and token_blacklist come before accounts in INSTALLED_APPS: their admin modules have
+# registered by now, and these lines take their pages away or over.
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+for _model in (OutstandingToken, BlacklistedToken):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(OutstandingToken)
+class OutstandingTokenAdmin(ReadOnlyModelAdmin):
+    """Refresh tokens issued (read-only): revoking happens through logout, password changes and deactivation."""
+
+    list_display = [
+        text_column("jti", 14, "Token id"),
+        "owner",
+        datetime_column("created_at", "Issued"),
+        datetime_column("expires_at", "Expires"),
+    ]
+    list_select_related = ["user"]
+    exclude = ["token"]  # the refresh token itself: whoever reads it could use it
+    search_fields = ["jti", "user__username"]
+    ordering = ["-created_at"]
+
+    @admin.display(description="User", ordering="user__username")
+    def owner(self, obj) -> str:
+        return truncated(obj.user.username if obj.user_id else "-", 36)
+
+
+@admin.register(BlacklistedToken)
+class BlacklistedTokenAdmin(ReadOnlyModelAdmin):
+    """Refresh tokens revoked (read-only): written by logout, password changes and deactivation."""
+
+    list_display = ["token_id", "owner", "expires", datetime_column("blacklisted_at", "Blacklisted")]
+    list_select_related = ["token__user"]
+    search_fields = ["token__jti", "token__user__username"]
+    ordering = ["-blacklisted_at"]
+
+    @admin.display(description="Token id", ordering="token__jti")
+    def token_id(self, obj) -> str:
+        return truncated(obj.token.jti, 14)
+
+    @admin.display(description="User", ordering="token__user__username")
+    def owner(self, obj) -> str:
+        return truncated(obj.token.user.username if obj.token.user_id else "-", 36)
+
+    @admin.display(description="Expires", ordering="token__expires_at")
+    def expires(self, obj) -> str:
+        return compact_datetime(obj.token.expires_at)

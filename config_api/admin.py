@@ -1,11 +1,12 @@
-"""Django admin: the single configuration record (no secret ever shown) and the backup catalog (read-only)."""
+"""Django admin: the single configuration record (no secret ever shown), its history; backups in backups/admin.py."""
 
 from django import forms
 from django.contrib import admin
 
 from majed_vanna.admin_readonly import ReadOnlyModelAdmin
 
-from .models import Backup, ConfigurationChange, RuntimeConfiguration
+from .backups import admin as backups_admin  # noqa: F401 - registers the backup catalog's admin
+from .models import ConfigurationChange, RuntimeConfiguration
 from .services import EDITABLE_FIELDS
 from .validation import check_http_url, check_writable_dir, mask_url
 
@@ -73,16 +74,3 @@ class RuntimeConfigurationAdmin(admin.ModelAdmin):
 class ConfigurationChangeAdmin(ReadOnlyModelAdmin):
     list_display = ("changed_at", "version", "changed_by_name")
     readonly_fields = ("changed_at", "version", "changed_by_id", "changed_by_name", "old_values", "new_values")
-
-
-@admin.register(Backup)
-class BackupAdmin(ReadOnlyModelAdmin):
-    """Read-only: backups are created, restored and deleted through the API or ``manage.py`` (audited)."""
-
-    list_display = ("created_at", "kind", "status", "size_bytes", "restore_status", "short_error")
-    list_filter = ("status", "kind", "restore_status")
-    readonly_fields = [field.name for field in Backup._meta.fields]
-
-    @admin.display(description="Error")
-    def short_error(self, obj):
-        return (obj.error or obj.restore_error)[:120]

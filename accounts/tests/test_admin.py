@@ -174,3 +174,57 @@ def test_must_change_password_keeps_an_admin_out_of_the_admin_site(admin):
     admin.must_change_password = False
     admin.save(update_fields=["must_change_password"])
     assert client.get(CHANGELIST).status_code == 200
+
+
+@pytest.fixture
+def tokens(user):
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    RefreshToken.for_user(user).blacklist()
+    return OutstandingToken.objects.get(), BlacklistedToken.objects.get()
+
+
+@pytest.mark.parametrize("model", ["outstandingtoken", "blacklistedtoken"])
+def test_token_tables_are_read_only(staff, tokens, model):
+    """Issued and revoked refresh tokens are records: listed and read, never added, changed or deleted."""
+    row = tokens[0] if model == "outstandingtoken" else tokens[1]
+    changelist = reverse(f"admin:token_blacklist_{model}_changelist")
+    listing = staff.get(changelist)
+    assert listing.status_code == 200
+    assert reverse(f"admin:token_blacklist_{model}_add") not in listing.content.decode()
+    assert staff.get(reverse(f"admin:token_blacklist_{model}_add")).status_code == 403
+    change = reverse(f"admin:token_blacklist_{model}_change", args=[row.pk])
+    assert staff.get(change).status_code == 200
+    assert staff.post(change, {}).status_code == 403
+    delete = reverse(f"admin:token_blacklist_{model}_delete", args=[row.pk])
+    assert staff.post(delete, {"post": "yes"}).status_code == 403
+
+
+def test_the_outstanding_token_page_never_shows_the_refresh_token(staff, tokens):
+    outstanding = tokens[0]
+    page = staff.get(reverse("admin:token_blacklist_outstandingtoken_change", args=[outstanding.pk])).content.decode()
+    assert outstanding.jti in page
+    assert outstanding.token not in page and outstanding.token.split(".")[2] not in page
+
+
+def test_admin_index_offers_no_add_for_tokens(staff, tokens):
+    page = staff.get(reverse("admin:index")).content.decode()
+    assert reverse("admin:token_blacklist_blacklistedtoken_add") not in page
+    assert reverse("admin:token_blacklist_outstandingtoken_add") not in page
+
+
+def test_user_list_cuts_long_emails_with_the_whole_in_the_title(staff):
+    long_name = "a.rather.long.first.name.lastname@subsidiary.example-company.com"
+    UserFactory(username=long_name)
+    page = staff.get(CHANGELIST).content.decode()
+    assert f'title="{long_name}"' in page
+    assert f">{long_name}<" not in page
+
+
+def test_audit_list_cuts_long_values_with_the_whole_in_the_title(staff):
+    row = audit_record(action="test.row", resource="integration_client", resource_id="c" * 64)
+    AuditLog.objects.filter(pk=row.pk).update(username="someone.with.a.long.address@subsidiary.example.com")
+    page = staff.get(reverse("admin:accounts_auditlog_changelist")).content.decode()
+    for whole in ("c" * 64, "someone.with.a.long.address@subsidiary.example.com"):
+        assert f'title="{whole}"' in page and f">{whole}<" not in page

@@ -1,13 +1,20 @@
-"""Django admin for integration clients: list/search/filter, edit through services, revoke, rotate once."""
+"""Django admin for integration clients: list/search/filter, create (credentials shown once), edit through
+services, revoke, rotate once."""
+
+import logging
+import re
 
 import pytest
+from django.contrib.admin.models import LogEntry
 
 from accounts.models import AuditLog
 from accounts.tests.factories import UserFactory
 from integrations.crypto import decrypt_secret, hash_api_key
 from integrations.models import IntegrationClient
+from integrations.validators import MAX_IP_RANGES
 
 CHANGELIST = "/admin/integrations/integrationclient/"
+ADD = f"{CHANGELIST}add/"
 
 
 @pytest.fixture
@@ -43,10 +50,89 @@ def test_change_form_never_shows_hashes_or_ciphertext(admin_browser, make_client
         assert hidden not in page
 
 
-def test_add_and_delete_are_not_offered(admin_browser, make_client):
+def test_delete_is_not_offered(admin_browser, make_client):
     issued = make_client()
-    assert admin_browser.get(f"{CHANGELIST}add/").status_code == 403
     assert admin_browser.get(f"{CHANGELIST}{issued.client.pk}/delete/").status_code == 403
+
+
+def _add_form(**overrides) -> dict:
+    form = {
+        "name": "Finance export",
+        "description": "Nightly numbers",
+        "permissions": ["use_chat", "read_config"],
+        "allowed_ip_ranges": "10.1.2.3/8\n192.168.0.0/16",
+        "expires_at_0": "2099-01-31",
+        "expires_at_1": "12:00:00",
+    }
+    form.update(overrides)
+    return form
+
+
+def test_add_form_offers_the_clients_fields(admin_browser):
+    response = admin_browser.get(ADD)
+    assert response.status_code == 200
+    page = response.content.decode()
+    for name in ("name", "description", "permissions", "allowed_ip_ranges", "expires_at_0"):
+        assert f'name="{name}"' in page
+    assert 'name="client_id"' not in page and "api_key_prefix" not in page
+
+
+def test_add_creates_through_the_service_and_shows_the_credentials_once(admin_browser, admin, caplog):
+    caplog.set_level(logging.DEBUG)
+    response = admin_browser.post(ADD, _add_form())
+    assert response.status_code == 200, response.content.decode()[:2000]
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    row = IntegrationClient.objects.get()
+    assert (row.name, row.description, row.permissions, row.allowed_ip_ranges) == (
+        "Finance export",
+        "Nightly numbers",
+        ["read_config", "use_chat"],
+        ["10.0.0.0/8", "192.168.0.0/16"],
+    )
+    assert row.expires_at.year == 2099 and row.created_by_id == admin.pk
+    secret = decrypt_secret(row.secret_encrypted)
+    api_key = re.search(r"mvk_[A-Za-z0-9_.-]+", page).group(0)
+    assert secret in page and hash_api_key(api_key) == row.api_key_hash and row.client_id in page
+    assert "shown only once" in page
+
+    audit = AuditLog.objects.get(action="client.create")
+    assert audit.user_id == str(admin.pk) and audit.resource_id == row.client_id
+    assert audit.details["permissions"] == ["read_config", "use_chat"]
+    # Never again: not in the audit row, the admin's own log, the application log, or any later page.
+    stored = [str(audit.details), audit.error_message, *(str(e.change_message) for e in LogEntry.objects.all())]
+    for value in (secret, api_key):
+        assert not any(value in text for text in stored)
+        assert value not in caplog.text
+        for url in (CHANGELIST, change_url_of(row), f"{CHANGELIST}{row.pk}/history/"):
+            later = admin_browser.get(url)
+            assert later.status_code == 200 and value not in later.content.decode()
+
+
+def change_url_of(row) -> str:
+    return f"{CHANGELIST}{row.pk}/change/"
+
+
+def test_add_with_bad_input_shows_the_errors_and_creates_nothing(admin_browser):
+    too_many_ranges = "\n".join(f"10.0.{n}.0/24" for n in range(MAX_IP_RANGES + 1))
+    for bad in (
+        {"allowed_ip_ranges": "not-an-ip"},
+        {"allowed_ip_ranges": too_many_ranges},
+        {"permissions": []},
+        {"permissions": ["admin"]},
+        {"name": ""},
+        {"expires_at_0": "2001-01-01"},
+    ):
+        response = admin_browser.post(ADD, _add_form(**bad))
+        assert response.status_code == 200 and "errornote" in response.content.decode()
+    assert not IntegrationClient.objects.exists()
+    assert not AuditLog.objects.filter(action="client.create").exists()
+
+
+def test_save_and_add_another_still_shows_the_credentials(admin_browser):
+    response = admin_browser.post(ADD, {**_add_form(), "_addanother": "1"})
+    assert response.status_code == 200
+    assert decrypt_secret(IntegrationClient.objects.get().secret_encrypted) in response.content.decode()
 
 
 def test_edit_goes_through_the_service_and_is_audited(admin_browser, make_client, admin):
@@ -123,6 +209,21 @@ def test_rotate_action_shows_new_credentials_once(admin_browser, make_client):
     assert new_secret not in follow_up and new_key not in follow_up
 
 
-def test_non_admin_users_cannot_use_the_admin(client, make_client):
-    client.force_login(UserFactory(role="superuser"))
+@pytest.mark.parametrize("role", ["superuser", "normal"])
+def test_non_admin_users_cannot_use_the_admin(client, make_client, role):
+    issued = make_client()
+    client.force_login(UserFactory(role=role))
     assert client.get(CHANGELIST).status_code == 302  # to the admin login page
+    assert client.get(ADD).status_code == 302
+    assert client.post(ADD, _add_form()).status_code == 302
+    rotate = {"action": "rotate_clients", "_selected_action": [str(issued.client.pk)]}
+    assert client.post(CHANGELIST, rotate).status_code == 302
+    assert IntegrationClient.objects.count() == 1
+    assert not AuditLog.objects.filter(action__in=["client.create", "client.rotate"], user_id__gt="").exists()
+
+
+def test_changelist_cuts_long_names_with_the_whole_in_the_title(admin_browser, make_client):
+    long_name = "Nightly reporting export for the finance department, region 7"
+    make_client(name=long_name)
+    page = admin_browser.get(CHANGELIST).content.decode()
+    assert f'title="{long_name}"' in page and f">{long_name}<" not in page
