@@ -12,8 +12,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.services import audit_record
 from majed_vanna.api.callers import principal_identity
+from majed_vanna.audit import audit_record
 from majed_vanna.blocking import run_blocking
 
 from . import probes, runtime

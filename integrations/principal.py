@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from accounts.permissions import INTEGRATION_PERMISSIONS, INTEGRATION_ROLE
+from majed_vanna.roles import INTEGRATION_PERMISSIONS, INTEGRATION_ROLE
 
 from .models import IntegrationClient
 

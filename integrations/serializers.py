@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
-from accounts.permissions import INTEGRATION_PERMISSIONS
+from majed_vanna.roles import INTEGRATION_PERMISSIONS
 
 from .models import ClientStatus
 from .validators import MAX_IP_RANGES, normalize_cidr

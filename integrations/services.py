@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.services import audit_record
+from majed_vanna.audit import audit_record
 from majed_vanna.exceptions import ConflictError
 
 from . import crypto

@@ -4,7 +4,7 @@ import ipaddress
 
 from django.core.exceptions import ValidationError
 
-from accounts.permissions import INTEGRATION_PERMISSIONS
+from majed_vanna.roles import INTEGRATION_PERMISSIONS
 
 MAX_IP_RANGES = 50
 

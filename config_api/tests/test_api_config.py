@@ -4,10 +4,10 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditLog
-from accounts.permissions import Role
 from accounts.tests.factories import UserFactory
 from config_api.crypto import decrypt_secret
 from config_api.models import ConfigurationChange, RuntimeConfiguration
+from majed_vanna.roles import Role
 
 CONFIG_URL = "/api/v1/config"
 PUBLIC_FIELDS = {

@@ -90,7 +90,7 @@ async def authenticate_async(request):
 async def check_permission_async(request, permission: str | None) -> None:
     if permission is None or permission in principal_permissions(request.user):
         return
-    from accounts.services import audit_permission_denied  # late import: the core loads before apps
+    from majed_vanna.audit import audit_permission_denied  # late: majed_vanna.audit imports this package
 
     await sync_to_async(audit_permission_denied)(request=request, permission=permission)
     raise PermissionDeniedError()

@@ -46,7 +46,7 @@ class PasswordChangeGate(BasePermission):
 
 def _deny(request, permission: str, message: str | None = None):
     """Audit the refusal (``permission.denied``, the caller as actor) and raise 403 PERMISSION_DENIED."""
-    from accounts.services import audit_permission_denied  # imported late: core must not load apps early
+    from majed_vanna.audit import audit_permission_denied  # late: majed_vanna.audit imports this package
 
     audit_permission_denied(request=request, permission=permission)
     raise PermissionDeniedError(message)
