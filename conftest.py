@@ -35,9 +35,9 @@ def _restore_runtime_config_provider():
     so later tests see the real configuration whatever the test order."""
     from majed_vanna import runtime
 
-    provider = runtime._provider
+    provider, offline = runtime._provider, runtime._offline_provider
     yield
-    runtime.set_runtime_config_provider(provider)
+    runtime.set_runtime_config_provider(provider, offline=offline)
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cryptography.fernet import InvalidToken
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from majed_vanna.audit import audit_record
+from majed_vanna.crypto import ReencryptResult, SecretUnreadableError
 from majed_vanna.exceptions import ConflictError
 
 from . import crypto
@@ -167,18 +167,18 @@ def client_mark_used(*, client: IntegrationClient) -> None:
     client.last_used_at = now
 
 
-def client_secrets_reencrypt() -> tuple[int, int]:
-    """Re-encrypt every stored secret with the newest key. Returns (re-encrypted, not decryptable)."""
+def client_secrets_reencrypt() -> ReencryptResult:
+    """Re-encrypt every stored client secret with the newest key (``manage.py reencrypt_secrets``)."""
     done = failed = 0
-    for pk in IntegrationClient.objects.values_list("pk", flat=True):
+    for pk in IntegrationClient.objects.order_by("pk").values_list("pk", flat=True):
         with transaction.atomic():
             client = IntegrationClient.objects.select_for_update().get(pk=pk)
             try:
                 client.secret_encrypted = crypto.reencrypt_secret(client.secret_encrypted)
-            except InvalidToken:
+            except SecretUnreadableError:
                 logger.error("Secret of integration client %s cannot be decrypted with any key", client.client_id)
                 failed += 1
                 continue
             client.save(update_fields=["secret_encrypted"])
             done += 1
-    return done, failed
+    return ReencryptResult(reencrypted=done, unreadable=failed)
