@@ -15,13 +15,13 @@ from majed_vanna.exceptions import ConflictError
 
 from . import crypto
 from .models import ClientStatus, IntegrationClient
-from .validators import normalize_cidr
+from .validators import normalize_cidr, normalize_rate_limit
 
 logger = logging.getLogger(__name__)
 
 RESOURCE = "integration_client"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-UPDATABLE_FIELDS = ("name", "description", "permissions", "allowed_ip_ranges", "expires_at")
+UPDATABLE_FIELDS = ("name", "description", "permissions", "allowed_ip_ranges", "expires_at", "rate_limit")
 API_FIELD_NAMES = {"name": "client_name"}  # audit rows use the API's field names
 
 
@@ -45,6 +45,13 @@ def _normalize_ranges(ranges) -> list[str]:
         raise ValidationError({"allowed_ip_ranges": exc.messages}) from exc
 
 
+def _normalize_rate(value) -> str:
+    try:
+        return normalize_rate_limit(value) or ""
+    except ValidationError as exc:
+        raise ValidationError({"rate_limit": exc.messages}) from exc
+
+
 def _audit(action: str, *, client: IntegrationClient, actor, details: dict | None = None) -> None:
     extra = {} if actor is not None else {"actor_id": "", "actor_name": "manage.py"}
     audit_record(
@@ -65,6 +72,7 @@ def client_create(
     description: str = "",
     allowed_ip_ranges: list[str] | None = None,
     expires_at: datetime | None = None,
+    rate_limit: str | None = None,
     actor=None,
 ) -> IssuedClient:
     """Create a client and issue its secret and API key. ``actor`` is the admin (``None``: an operator's command)."""
@@ -76,6 +84,7 @@ def client_create(
         permissions=_normalize_permissions(permissions),
         allowed_ip_ranges=_normalize_ranges(allowed_ip_ranges),
         expires_at=expires_at,
+        rate_limit=_normalize_rate(rate_limit),
         api_key_prefix=credentials.api_key_prefix,
         api_key_hash=credentials.api_key_hash,
         secret_encrypted=credentials.secret_encrypted,
@@ -91,6 +100,7 @@ def client_create(
             "permissions": client.permissions,
             "allowed_ip_ranges": client.allowed_ip_ranges,
             "expires_at": client.expires_at.isoformat() if client.expires_at else None,
+            "rate_limit": client.rate_limit or None,
         },
     )
     return IssuedClient(client=client, client_secret=credentials.client_secret, api_key=credentials.api_key)
@@ -102,7 +112,8 @@ def _comparable(value):
 
 @transaction.atomic
 def client_update(*, client: IntegrationClient, actor, **changes) -> IntegrationClient:
-    """Change name, description, permissions, IP ranges or expiry; audits old and new values of what changed."""
+    """Change name, description, permissions, IP ranges, expiry or rate limit; audits old and new values of
+    what changed."""
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not updatable: {', '.join(sorted(unknown))}")
@@ -114,6 +125,8 @@ def client_update(*, client: IntegrationClient, actor, **changes) -> Integration
         changes["permissions"] = _normalize_permissions(changes["permissions"])
     if "allowed_ip_ranges" in changes:
         changes["allowed_ip_ranges"] = _normalize_ranges(changes["allowed_ip_ranges"])
+    if "rate_limit" in changes:
+        changes["rate_limit"] = _normalize_rate(changes["rate_limit"])
     client = IntegrationClient.objects.select_for_update().get(pk=client.pk)
     diff = {}
     for field, new in changes.items():
