@@ -5,8 +5,8 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.permissions import Role
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from majed_vanna.roles import Role
 from majed_vanna.tests.fake_llm import fake_llm  # noqa: F401 - fixture: scriptable fake LLM server on 127.0.0.1
 from majed_vanna.tests.servers import daphne_server  # noqa: F401 - fixture: real daphne processes for tests
 
@@ -35,9 +35,9 @@ def _restore_runtime_config_provider():
     so later tests see the real configuration whatever the test order."""
     from majed_vanna import runtime
 
-    provider = runtime._provider
+    provider, offline = runtime._provider, runtime._offline_provider
     yield
-    runtime.set_runtime_config_provider(provider)
+    runtime.set_runtime_config_provider(provider, offline=offline)
 
 
 @pytest.fixture

@@ -2,8 +2,9 @@
 
 from django.contrib.auth.backends import ModelBackend
 
+from majed_vanna.audit import audit_record
+
 from . import lockout
-from .services.audit import audit_record
 from .services.auth import login_rate
 
 

@@ -3,7 +3,7 @@ import uuid
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 
-from .permissions import Role, permissions_for_role
+from majed_vanna.roles import Role, permissions_for_role
 
 
 class UserManager(BaseUserManager):

@@ -1,54 +1,21 @@
-"""Roles and the permissions they grant (contract §4): the one map used by DRF permission classes,
-the agent's tool access and integration clients."""
+"""Roles and permissions live in the core (``majed_vanna.roles``); re-exported for this app's modules."""
 
-from django.db import models
-
-
-class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    SUPERUSER = "superuser", "Superuser"
-    NORMAL = "normal", "Normal"
-
-
-INTEGRATION_ROLE = "integration"
-
-ALL_PERMISSIONS = frozenset(
-    {
-        "create_user",
-        "read_user",
-        "update_user",
-        "delete_user",
-        "read_config",
-        "update_config",
-        "system_admin",
-        "backup_restore",
-        "view_logs",
-        "manage_integrations",
-        "use_chat",
-        "use_tools",
-        "admin_tools",
-    }
+from majed_vanna.roles import (
+    ALL_PERMISSIONS,
+    INTEGRATION_PERMISSIONS,
+    INTEGRATION_ROLE,
+    ROLE_PERMISSIONS,
+    Role,
+    permissions_for_role,
+    role_can_manage,
 )
 
-# Permissions an integration client may be created with.
-INTEGRATION_PERMISSIONS = frozenset({"use_chat", "use_tools", "read_config"})
-
-ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.ADMIN: ALL_PERMISSIONS,
-    # create/read/update_user apply to normal users only; services enforce that object-level rule.
-    Role.SUPERUSER: frozenset(
-        {"create_user", "read_user", "update_user", "read_config", "use_chat", "use_tools", "admin_tools"}
-    ),
-    Role.NORMAL: frozenset({"read_config", "use_chat", "use_tools"}),
-}
-
-
-def permissions_for_role(role: str) -> frozenset[str]:
-    return ROLE_PERMISSIONS.get(role, frozenset())
-
-
-def role_can_manage(*, actor_role: str, target_role: str) -> bool:
-    """Admins manage everyone; superusers manage normal users only; normal users manage nobody."""
-    if actor_role == Role.ADMIN:
-        return True
-    return actor_role == Role.SUPERUSER and target_role == Role.NORMAL
+__all__ = [
+    "ALL_PERMISSIONS",
+    "INTEGRATION_PERMISSIONS",
+    "INTEGRATION_ROLE",
+    "ROLE_PERMISSIONS",
+    "Role",
+    "permissions_for_role",
+    "role_can_manage",
+]

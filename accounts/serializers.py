@@ -3,8 +3,9 @@
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from majed_vanna.roles import Role
+
 from .models import AuditLog
-from .permissions import Role
 
 PASSWORD_MAX = 4096
 

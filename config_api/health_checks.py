@@ -12,7 +12,8 @@ answer, so a failure makes the service ``degraded`` (``health/ready`` stays 200)
   (``{base}/models`` for openai, ``{base}/v1/models`` for anthropic), which costs no tokens. ``healthy``
   when it answers 2xx and the ``llm`` circuit breaker (if one is registered) is closed; ``degraded`` with
   a ``reason`` (``unauthorized``, ``not_found``, ``rate_limited``, ``server_error``, ``http_error``,
-  ``timeout``, ``unreachable``, ``no_api_key``, ``no_model``, ``circuit_open``) otherwise.
+  ``timeout``, ``unreachable``, ``no_api_key``, ``api_key_unreadable``, ``no_model``, ``circuit_open``)
+  otherwise.
 
 Results are kept in the shared cache (``LLM_CACHE_SECONDS``, ``DATA_SOURCE_CACHE_SECONDS``) under a hash of
 the settings they were taken with, so a busy health endpoint does not hammer the provider or the data
@@ -35,7 +36,7 @@ from health.registry import DEGRADED, HEALTHY, NOT_CONFIGURED, CheckResult, regi
 from majed_vanna.circuit_breakers import CLOSED, UNKNOWN, find_breaker
 
 from . import probes, runtime
-from .selectors import llm_api_key
+from .selectors import UNREADABLE, llm_key
 from .validation import data_source_provider, sqlite_path
 
 logger = logging.getLogger(__name__)
@@ -120,11 +121,10 @@ def llm_check() -> CheckResult:
     breaker = _breaker_state()
     if breaker is not None:
         details["circuit_breaker"] = breaker
-    try:
-        api_key = llm_api_key()
-    except Exception as exc:
-        logger.debug("Health: stored LLM API key unreadable (%s); using LLM_API_KEY", type(exc).__name__)
-        api_key = settings.LLM_API_KEY or ""
+    key = llm_key()
+    if key.source == UNREADABLE:  # never replaced by LLM_API_KEY; selectors.llm_key logs it once
+        return CheckResult(DEGRADED, {**details, "reason": "api_key_unreadable"})
+    api_key = key.value
     if not api_key:
         return CheckResult(DEGRADED, {**details, "reason": "no_api_key"})
     if not values["llm_model"]:

@@ -1,72 +1,33 @@
 """Runtime configuration (one row, with its change history) and the backup catalog (contract §5).
 
-Blank text fields of ``RuntimeConfiguration`` mean "use the environment's default" (settings
-``LLM_*``, ``MV_DATA_SOURCE_URL``, ``MV_BACKUP_DIR``, ``MV_LOG_DIR``); the effective values are what
-``config_api.runtime.runtime_config_values()`` returns. No model here has a foreign key to users: the
-backup catalog survives a restore that replaces the users table, and the history names its actor the
-way the audit log does.
+The configuration's fields are declared once, in ``config_api.fields``. Blank text fields mean "use the
+environment's default" (settings ``LLM_*``, ``MV_DATA_SOURCE_URL``, ``MV_BACKUP_DIR``, ``MV_LOG_DIR``); the
+effective values are what ``config_api.runtime.runtime_config_values()`` returns. No model here has a
+foreign key to users: the backup catalog survives a restore that replaces the users table, and the history
+names its actor the way the audit log does.
 """
 
 import uuid
 
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-
-class LLMProvider(models.TextChoices):
-    NONE = "none", "None"
-    OPENAI = "openai", "OpenAI-compatible"
-    ANTHROPIC = "anthropic", "Anthropic"
-
-
-def default_rate_limit_max_requests() -> int:
-    """Until the configuration says otherwise, the global rate is ``DEFAULT_THROTTLE_RATE`` (e.g. 1000/hour)."""
-    from django.conf import settings
-
-    from majed_vanna.api.throttles import parse_rate
-
-    return parse_rate(settings.DEFAULT_THROTTLE_RATE)[0]
-
-
-def default_rate_limit_window() -> int:
-    from django.conf import settings
-
-    from majed_vanna.api.throttles import parse_rate
-
-    return parse_rate(settings.DEFAULT_THROTTLE_RATE)[1]
-
-
-def default_retention_days() -> int:
-    from django.conf import settings
-
-    return settings.MV_BACKUP_RETENTION_DAYS
-
-
-def _range(low: int, high: int) -> list:
-    return [MinValueValidator(low), MaxValueValidator(high)]
+# The column defaults live with the field declarations; migrations name them here.
+from .fields import (  # noqa: F401
+    FIELDS,
+    LLMProvider,
+    default_rate_limit_max_requests,
+    default_rate_limit_window,
+    default_retention_days,
+)
 
 
 class RuntimeConfiguration(models.Model):
-    """The single configuration record (pk 1). ``stamp`` changes on every update so that every server
-    process notices the change (see ``config_api.runtime``)."""
+    """The single configuration record (pk 1). Its editable columns come from ``config_api.fields.FIELDS``.
+    ``stamp`` changes on every update so that every server process notices the change (``config_api.runtime``)."""
 
     SINGLETON_PK = 1
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_PK, editable=False)
-    rate_limit_max_requests = models.PositiveIntegerField(
-        default=default_rate_limit_max_requests, validators=_range(1, 100_000)
-    )
-    rate_limit_window = models.PositiveIntegerField(default=default_rate_limit_window, validators=_range(1, 86_400))
-    circuit_breaker_failure_threshold = models.PositiveIntegerField(default=5, validators=_range(1, 100))
-    circuit_breaker_timeout = models.PositiveIntegerField(default=60, validators=_range(1, 3600))
-    llm_provider = models.CharField(max_length=16, choices=LLMProvider.choices, blank=True, default="")
-    llm_model = models.CharField(max_length=200, blank=True, default="")
-    llm_base_url = models.CharField(max_length=500, blank=True, default="")
-    llm_api_key_encrypted = models.TextField(blank=True, default="", editable=False)
-    data_source_url = models.CharField(max_length=1000, blank=True, default="")
-    backup_path = models.CharField(max_length=1000, blank=True, default="")
-    backup_retention_days = models.PositiveIntegerField(default=default_retention_days, validators=_range(1, 3650))
-    log_path = models.CharField(max_length=1000, blank=True, default="")
     version = models.PositiveIntegerField(default=1, editable=False)
     stamp = models.CharField(max_length=32, default="", editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -79,6 +40,10 @@ class RuntimeConfiguration(models.Model):
 
     def __str__(self) -> str:
         return f"Runtime configuration (version {self.version})"
+
+
+for _field in FIELDS:
+    RuntimeConfiguration.add_to_class(_field.column, _field.model_field())
 
 
 class ConfigurationChange(models.Model):

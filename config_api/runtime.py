@@ -10,8 +10,15 @@ database query per request. Each process keeps the values it last loaded togethe
   each process re-reads the stamp from the database at most every 2 seconds and notices another
   process's update that way.
 
-Only when the stamp differs from the memo does the process load the row again (one query). Values are
-never put in the cache: they include the data source URL, which may hold a password.
+Only when the stamp differs from the memo does the process load the row again (one query). A row whose
+stamp is blank (never updated, or restored from an old backup) counts as ``_NO_ROW`` on both sides, so its
+memo matches too. Values are never put in the cache: they include the data source URL, which may hold a
+password.
+
+``runtime_config_values(database=False)`` never touches the database: it answers from the memo (or the
+defaults) and, when the memo is stale, reloads it in a background thread that closes its connection. Code
+that runs on executor threads whose connections nobody closes (the circuit breakers' ``aguard()``) reads
+that way; from a coroutine every read does.
 """
 
 import asyncio
@@ -22,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from .fields import FIELDS
 from .models import RuntimeConfiguration
 
 logger = logging.getLogger(__name__)
@@ -46,37 +54,31 @@ def default_values() -> dict[str, Any]:
 
 
 def effective_values(config: RuntimeConfiguration) -> dict[str, Any]:
-    """Stored values with blanks replaced by the environment's defaults. Holds no API key."""
-    return {
-        "rate_limit_max_requests": config.rate_limit_max_requests,
-        "rate_limit_window": config.rate_limit_window,
-        "circuit_breaker_failure_threshold": config.circuit_breaker_failure_threshold,
-        "circuit_breaker_timeout": config.circuit_breaker_timeout,
-        "llm_provider": config.llm_provider or settings.LLM_PROVIDER,
-        "llm_model": config.llm_model or settings.LLM_MODEL or "",
-        "llm_base_url": config.llm_base_url or settings.LLM_BASE_URL or "",
-        "data_source_url": config.data_source_url or settings.MV_DATA_SOURCE_URL,
-        "backup_path": config.backup_path or settings.MV_BACKUP_DIR,
-        "backup_retention_days": config.backup_retention_days,
-        "log_path": config.log_path or settings.MV_LOG_DIR,
-        "config_version": config.version,
-    }
+    """Stored values with blanks replaced by the environment's defaults (``config_api.fields``). Holds no
+    secret field (the LLM API key is read through ``config_api.selectors.llm_key``)."""
+    values = {field.name: field.effective(getattr(config, field.column)) for field in FIELDS if not field.secret}
+    values["config_version"] = config.version
+    return values
+
+
+def _stamp_of(stamp: str | None) -> str:
+    """The stamp as memo and cache hold it: a missing row and a blank stamp are both ``_NO_ROW``."""
+    return stamp or _NO_ROW
 
 
 def _db_stamp() -> str:
-    stamp = (
+    return _stamp_of(
         RuntimeConfiguration.objects.filter(pk=RuntimeConfiguration.SINGLETON_PK)
         .values_list("stamp", flat=True)
         .first()
     )
-    return stamp or _NO_ROW
 
 
-def _load(stamp: str) -> dict[str, Any]:
+def _load() -> dict[str, Any]:
     config = RuntimeConfiguration.objects.filter(pk=RuntimeConfiguration.SINGLETON_PK).first()
     values = effective_values(config) if config is not None else default_values()
     with _lock:
-        _memo["stamp"], _memo["values"] = (config.stamp if config else _NO_ROW), values
+        _memo["stamp"], _memo["values"] = _stamp_of(config.stamp if config else None), values
     return values
 
 
@@ -108,13 +110,15 @@ def _refresh_in_background() -> None:
     threading.Thread(target=run, name="runtime-config-refresh", daemon=True).start()
 
 
-def runtime_config_values() -> dict[str, Any]:
-    """The current runtime configuration (the provider registered with ``majed_vanna.runtime``)."""
+def runtime_config_values(*, database: bool = True) -> dict[str, Any]:
+    """The current runtime configuration (the provider registered with ``majed_vanna.runtime``).
+
+    ``database=False``: no database access on this thread (see the module's docstring)."""
     stamp = cache.get(STAMP_KEY)
     memo_stamp, memo_values = _memo["stamp"], _memo["values"]
     if stamp is not None and stamp == memo_stamp:
         return memo_values
-    if _in_event_loop():
+    if not database or _in_event_loop():
         _refresh_in_background()
         return memo_values if memo_values is not None else default_values()
     if stamp is None:
@@ -122,7 +126,12 @@ def runtime_config_values() -> dict[str, Any]:
         cache.set(STAMP_KEY, stamp, timeout=_stamp_ttl())
         if stamp == memo_stamp:
             return memo_values
-    return _load(stamp)
+    return _load()
+
+
+def runtime_config_values_offline() -> dict[str, Any]:
+    """``runtime_config_values(database=False)``: the no-database provider of ``majed_vanna.runtime``."""
+    return runtime_config_values(database=False)
 
 
 def publish_stamp(stamp: str | None = None) -> None:

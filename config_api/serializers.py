@@ -2,87 +2,101 @@
 
 from rest_framework import serializers
 
-from .models import Backup, LLMProvider
-from .services import EDITABLE_FIELDS
-from .validation import check_data_source_url, check_http_url, check_writable_dir
+from majed_vanna.rates import MAX_RATE_LENGTH, RateMapError
+
+from .fields import CHOICE, EDITABLE_FIELDS, FIELDS, INT, RATE_MAP, ConfigField
+from .models import Backup
+from .runtime import runtime_config_values
 
 
-class ConfigUpdateInputSerializer(serializers.Serializer):
-    """``PUT config``: any subset of the fields. A blank (or null) text field returns to the environment's
-    default. ``llm_api_key`` is write-only: it is stored encrypted and never returned."""
-
-    rate_limit_max_requests = serializers.IntegerField(required=False, min_value=1, max_value=100_000)
-    rate_limit_window = serializers.IntegerField(required=False, min_value=1, max_value=86_400)
-    circuit_breaker_failure_threshold = serializers.IntegerField(required=False, min_value=1, max_value=100)
-    circuit_breaker_timeout = serializers.IntegerField(required=False, min_value=1, max_value=3600)
-    llm_provider = serializers.ChoiceField(
-        required=False, choices=LLMProvider.choices, allow_blank=True, allow_null=True
+def _input_field(field: ConfigField) -> serializers.Field:
+    common = {"required": False, "help_text": field.help_text or None, "label": field.label}
+    if field.kind == INT:
+        return serializers.IntegerField(min_value=field.min_value, max_value=field.max_value, **common)
+    if field.kind == CHOICE:
+        return serializers.ChoiceField(choices=field.choices.choices, allow_blank=True, allow_null=True, **common)
+    if field.kind == RATE_MAP:
+        return serializers.DictField(
+            child=serializers.CharField(max_length=MAX_RATE_LENGTH), allow_empty=True, **common
+        )
+    return serializers.CharField(
+        max_length=field.max_length, allow_blank=True, allow_null=True, write_only=field.secret, **common
     )
-    llm_model = serializers.CharField(required=False, max_length=200, allow_blank=True, allow_null=True)
-    llm_base_url = serializers.CharField(required=False, max_length=500, allow_blank=True, allow_null=True)
-    llm_api_key = serializers.CharField(
-        required=False, max_length=500, allow_blank=True, allow_null=True, write_only=True
-    )
-    data_source_url = serializers.CharField(required=False, max_length=1000, allow_blank=True, allow_null=True)
-    backup_path = serializers.CharField(required=False, max_length=1000, allow_blank=True, allow_null=True)
-    backup_retention_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
-    log_path = serializers.CharField(required=False, max_length=1000, allow_blank=True, allow_null=True)
 
-    # URL and path checks run here too, so one 422 lists every bad field; the service checks again.
-    @staticmethod
-    def _checked(value, check):
-        if not value:
-            return value
+
+def _field_validator(field: ConfigField):
+    """``validate_<name>``: the field's check, so one 422 lists every bad field (the service checks again)."""
+
+    def validate(self, value):
+        current = runtime_config_values().get(field.name) if field.name == "data_source_url" else None
         try:
-            return check(value)
+            return field.checked(value, current=current)
+        except RateMapError as exc:
+            raise serializers.ValidationError({scope: [message] for scope, message in exc.errors.items()}) from exc
         except ValueError as exc:
-            raise serializers.ValidationError(str(exc))
+            raise serializers.ValidationError(str(exc)) from exc
 
-    def validate_data_source_url(self, value):
-        from .runtime import runtime_config_values
+    return validate
 
-        current = runtime_config_values()["data_source_url"]
-        return self._checked(value, lambda v: check_data_source_url(v, current=current))
 
-    def validate_llm_base_url(self, value):
-        return self._checked(value, check_http_url)
-
-    def validate_backup_path(self, value):
-        return self._checked(value, check_writable_dir)
-
-    def validate_log_path(self, value):
-        return self._checked(value, check_writable_dir)
-
+class _ConfigUpdateInput(serializers.Serializer):
     def validate(self, attrs):
         unknown = sorted(set(self.initial_data) - set(EDITABLE_FIELDS)) if hasattr(self.initial_data, "keys") else []
         if unknown:
             raise serializers.ValidationError({name: ["Unknown or read-only field."] for name in unknown})
         if not attrs:
             raise serializers.ValidationError("Send at least one field to change.")
-        return {key: ("" if value is None else value) for key, value in attrs.items()}
+        return {name: ("" if value is None else value) for name, value in attrs.items()}
 
 
-class ConfigOutputSerializer(serializers.Serializer):
-    """``GET config``. Fields after ``environment`` are shown to admins (``update_config``) only."""
+ConfigUpdateInputSerializer = type(
+    "ConfigUpdateInputSerializer",
+    (_ConfigUpdateInput,),
+    {
+        "__doc__": """``PUT config``: any subset of the fields. A blank (or null) text field returns to the
+environment's default. ``llm_api_key`` is write-only: it is stored encrypted and never returned (blank
+clears it). ``rate_limits`` replaces the whole map (scope -> rate such as "10000/hour"; not auth.login).""",
+        "__module__": __name__,
+        **{field.name: _input_field(field) for field in FIELDS},
+        **{f"validate_{field.name}": _field_validator(field) for field in FIELDS if field.check},
+    },
+)
 
-    database_provider = serializers.CharField(help_text="Provider of the agent's data source: sqlite|postgresql")
-    llm_provider = serializers.CharField()
-    llm_model = serializers.CharField()
-    rate_limit_max_requests = serializers.IntegerField()
-    rate_limit_window = serializers.IntegerField(help_text="Seconds")
-    circuit_breaker_failure_threshold = serializers.IntegerField()
-    circuit_breaker_timeout = serializers.IntegerField(help_text="Seconds")
-    version = serializers.CharField(help_text="Application version")
-    environment = serializers.CharField()
-    data_source_url = serializers.CharField(required=False, help_text="Admins only; password masked")
-    llm_base_url = serializers.CharField(required=False, help_text="Admins only")
-    llm_api_key_set = serializers.BooleanField(required=False, help_text="Admins only; the key is never returned")
-    backup_path = serializers.CharField(required=False, help_text="Admins only")
-    backup_retention_days = serializers.IntegerField(required=False, help_text="Admins only")
-    log_path = serializers.CharField(required=False, help_text="Admins only")
-    config_version = serializers.IntegerField(required=False, help_text="Admins only; +1 on every change")
-    updated_at = serializers.DateTimeField(required=False, allow_null=True)
-    updated_by = serializers.CharField(required=False, allow_null=True)
+
+def _output_field(field: ConfigField) -> serializers.Field:
+    common = {"required": field.public, "help_text": field.help_text or None}
+    if field.kind == INT:
+        return serializers.IntegerField(**common)
+    if field.kind == RATE_MAP:
+        return serializers.DictField(child=serializers.CharField(), **common)
+    return serializers.CharField(**common)
+
+
+ConfigOutputSerializer = type(
+    "ConfigOutputSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "``GET config``. Fields not marked required are shown to admins (``update_config``) only.",
+        "__module__": __name__,
+        "database_provider": serializers.CharField(help_text="Provider of the agent's data source: sqlite|postgresql"),
+        **{field.name: _output_field(field) for field in FIELDS if field.public and not field.secret},
+        "version": serializers.CharField(help_text="Application version"),
+        "environment": serializers.CharField(),
+        **{field.name: _output_field(field) for field in FIELDS if not field.public and not field.secret},
+        "llm_api_key_set": serializers.BooleanField(
+            required=False, help_text="Admins only; whether a usable key is in force (it is never returned)"
+        ),
+        "llm_api_key_status": serializers.ChoiceField(
+            choices=["stored", "environment", "not_set", "unreadable"],
+            required=False,
+            help_text="Admins only; 'unreadable': a key is stored but SECRET_KEY (or a fallback) no longer "
+            "decrypts it; LLM_API_KEY is not used in its place",
+        ),
+        "config_version": serializers.IntegerField(required=False, help_text="Admins only; +1 on every change"),
+        "updated_at": serializers.DateTimeField(required=False, allow_null=True),
+        "updated_by": serializers.CharField(required=False, allow_null=True),
+    },
+)
 
 
 class ConfigUpdateOutputSerializer(serializers.Serializer):

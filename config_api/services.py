@@ -8,34 +8,22 @@ from pathlib import Path
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.services import audit_record
+from majed_vanna import crypto
 from majed_vanna.api.callers import principal_identity
+from majed_vanna.audit import audit_record
 from majed_vanna.blocking import run_blocking
+from majed_vanna.crypto import ReencryptResult
+from majed_vanna.rates import RateMapError
 
 from . import probes, runtime
-from .crypto import encrypt_secret
+from .fields import BY_NAME, EDITABLE_FIELDS, FIELDS, RATE_MAP
 from .models import ConfigurationChange, RuntimeConfiguration
-from .selectors import config_audit_view, llm_api_key
-from .validation import check_data_source_url, check_http_url, check_writable_dir
+from .selectors import SECRET_PURPOSE, UNREADABLE, config_audit_view, llm_key
 
-EDITABLE_FIELDS = (
-    "rate_limit_max_requests",
-    "rate_limit_window",
-    "circuit_breaker_failure_threshold",
-    "circuit_breaker_timeout",
-    "llm_provider",
-    "llm_model",
-    "llm_base_url",
-    "llm_api_key",
-    "data_source_url",
-    "backup_path",
-    "backup_retention_days",
-    "log_path",
-)
+__all__ = ["EDITABLE_FIELDS", "config_test_database", "config_test_llm", "config_update", "llm_key_reencrypt"]
 
 
 def _actor_fields(actor) -> tuple[str, str]:
@@ -43,50 +31,57 @@ def _actor_fields(actor) -> tuple[str, str]:
 
 
 def _checked(config: RuntimeConfiguration, changes: dict[str, Any]) -> dict[str, Any]:
-    """Normalise URL and path values; collects every field's problem into one ValidationError."""
-    errors: dict[str, list[str]] = {}
-    checked = dict(changes)
-    checks = {
-        "data_source_url": lambda v: check_data_source_url(
-            v, current=config.data_source_url or settings.MV_DATA_SOURCE_URL
-        ),
-        "llm_base_url": check_http_url,
-        "backup_path": check_writable_dir,
-        "log_path": check_writable_dir,
-    }
-    for field, check in checks.items():
-        value = changes.get(field)
-        if value:  # blank means "back to the environment's default"
-            try:
-                checked[field] = check(value)
-            except ValueError as exc:
-                errors[field] = [str(exc)]
+    """Each field's check (``config_api.fields``); every field's problem goes into one ValidationError."""
+    unknown = sorted(set(changes) - set(BY_NAME))
+    if unknown:
+        raise ValidationError({name: ["Unknown or read-only field."] for name in unknown})
+    errors: dict[str, Any] = {}
+    checked = {}
+    for name, value in changes.items():
+        field = BY_NAME[name]
+        current = None if field.secret else field.effective(getattr(config, field.column))
+        try:
+            checked[name] = field.checked(value, current=current)
+        except RateMapError as exc:
+            errors[name] = [f"{scope}: {message}" for scope, message in exc.errors.items()]
+        except ValueError as exc:
+            errors[name] = [str(exc)]
     if errors:
         raise ValidationError(errors)
     return checked
 
 
+def _apply(config: RuntimeConfiguration, name: str, value: Any) -> None:
+    field = BY_NAME[name]
+    if field.secret:
+        setattr(config, field.column, crypto.encrypt(value, purpose=SECRET_PURPOSE) if value else "")
+    elif field.kind == RATE_MAP:
+        setattr(config, field.column, dict(value or {}))
+    else:
+        setattr(config, field.column, "" if value is None else value)
+
+
 @transaction.atomic
 def config_update(*, actor, changes: dict[str, Any]) -> RuntimeConfiguration:
     """Apply a partial update, keep its history, audit ``config.update`` with old and new values (secrets
-    masked) and publish the new stamp so every process uses the new values within seconds."""
+    only as set/not set, credentials masked) and publish the new stamp so every process uses the new values
+    within seconds. A secret field set to "" or ``None`` is cleared."""
     config, _ = RuntimeConfiguration.objects.select_for_update().get_or_create(pk=RuntimeConfiguration.SINGLETON_PK)
     changes = _checked(config, changes)
     before = config_audit_view(config)
-    for field, value in changes.items():
-        if field == "llm_api_key":
-            config.llm_api_key_encrypted = encrypt_secret(value) if value else ""
-        else:
-            setattr(config, field, "" if value is None else value)
+    for name, value in changes.items():
+        _apply(config, name, value)
     config.full_clean()
     after = config_audit_view(config)
-    changed = {field for field in after if after[field] != before[field]}
-    if changes.get("llm_api_key"):  # a new key counts as a change even when one was set before
-        changed.add("llm_key_status")
-        if before["llm_key_status"] == "set":
-            after["llm_key_status"] = "replaced"
-    old = {field: before[field] for field in sorted(changed)}
-    new = {field: after[field] for field in sorted(changed)}
+    changed = {name for name in after if after[name] != before[name]}
+    for field in FIELDS:  # a new secret counts as a change even when one was set before
+        status = f"{field.name}_status"
+        if field.secret and changes.get(field.name):
+            changed.add(status)
+            if before[status] == "set":
+                after[status] = "replaced"
+    old = {name: before[name] for name in sorted(changed)}
+    new = {name: after[name] for name in sorted(changed)}
     if changed:
         config.version += 1
         config.stamp = secrets.token_hex(16)
@@ -111,6 +106,21 @@ def config_update(*, actor, changes: dict[str, Any]) -> RuntimeConfiguration:
     return config
 
 
+def llm_key_reencrypt() -> ReencryptResult:
+    """Re-encrypt the stored LLM API key with the newest key (``manage.py reencrypt_secrets``). Not a
+    configuration change: version, stamp and history stay as they are."""
+    with transaction.atomic():
+        config = RuntimeConfiguration.objects.select_for_update().filter(pk=RuntimeConfiguration.SINGLETON_PK).first()
+        if config is None or not config.llm_api_key_encrypted:
+            return ReencryptResult(empty=1)
+        try:
+            token = crypto.reencrypt(config.llm_api_key_encrypted, purpose=SECRET_PURPOSE)
+        except crypto.SecretUnreadableError:
+            return ReencryptResult(unreadable=1)
+        RuntimeConfiguration.objects.filter(pk=config.pk).update(llm_api_key_encrypted=token)
+    return ReencryptResult(reencrypted=1)
+
+
 def _after_commit(stamp: str) -> None:
     runtime.publish_stamp(stamp)
     values = runtime.runtime_config_values()
@@ -118,13 +128,21 @@ def _after_commit(stamp: str) -> None:
         Path(values[field]).mkdir(parents=True, exist_ok=True)
 
 
-def _llm_settings() -> dict[str, str]:
+UNREADABLE_KEY_MESSAGE = (
+    "The stored LLM API key cannot be decrypted (SECRET_KEY changed?): put the previous key in "
+    "SECRET_KEY_FALLBACKS and run manage.py reencrypt_secrets, or set the key again."
+)
+
+
+def _llm_settings() -> dict[str, Any]:
     values = runtime.runtime_config_values()
+    key = llm_key()
     return {
         "provider": values["llm_provider"],
         "model": values["llm_model"],
         "base_url": values["llm_base_url"],
-        "api_key": llm_api_key(),
+        "api_key": key.value,
+        "key_unreadable": key.source == UNREADABLE,
     }
 
 
@@ -150,7 +168,15 @@ async def config_test_llm(*, actor) -> dict[str, Any]:
     Async end to end (httpx.AsyncClient): waiting on the provider holds no thread.
     """
     llm = await sync_to_async(_llm_settings)()
-    result = await probes.probe_llm(**llm)
+    if llm.pop("key_unreadable"):
+        result = {
+            "status": "failure",
+            "message": UNREADABLE_KEY_MESSAGE,
+            "connection_time_ms": 0.0,
+            "details": {"provider": llm["provider"], "reason": "api_key_unreadable"},
+        }
+    else:
+        result = await probes.probe_llm(**llm)
     await sync_to_async(_audit_probe)(actor=actor, action="config.test_llm", result=result)
     return result
 

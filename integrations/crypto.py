@@ -6,28 +6,29 @@ guess 2^256 values. A fast hash also keeps per-request verification cheap. The k
 (``mvk_<prefix>.<random>``) so its row is found by an indexed lookup, then the hash is compared in
 constant time.
 
-The signing secret has to be recovered to verify an HMAC, so it is encrypted (Fernet: AES-128-CBC +
-HMAC-SHA256) with keys from ``settings.INTEGRATIONS_ENCRYPTION_KEYS``, newest first. Each entry is any
-passphrase of at least 32 characters, or ``secret_key`` for keys derived from ``SECRET_KEY`` and
-``SECRET_KEY_FALLBACKS`` (the default). Decryption tries every key; encryption uses the first. To rotate:
-put the new key first, restart, run ``manage.py reencrypt_client_secrets``, then drop the old key.
+The signing secret has to be recovered to verify an HMAC, so it is encrypted by the core's one encryption
+module (``majed_vanna.crypto``, purpose ``integrations``) with keys from ``settings.INTEGRATIONS_ENCRYPTION_KEYS``,
+newest first. Each entry is any passphrase of at least 32 characters, or ``secret_key`` for keys derived from
+``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS`` (the default). Decryption tries every key; encryption uses the
+first. To rotate: put the new key first, restart, run ``manage.py reencrypt_secrets``, then drop the old key.
 """
 
-import base64
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from majed_vanna import crypto as core_crypto
 
 CLIENT_ID_PREFIX = "mvc_"
 API_KEY_PREFIX = "mvk_"
 SECRET_PREFIX = "mvs_"
 SECRET_KEY_MARKER = "secret_key"
 MIN_PASSPHRASE_LENGTH = 32
+PURPOSE = "integrations"
 
 
 @dataclass(frozen=True)
@@ -79,19 +80,13 @@ def issue_credentials() -> NewCredentials:
     )
 
 
-def _fernet_key(material: str) -> bytes:
-    from majed_vanna.settings.base import derived_key
-
-    return base64.urlsafe_b64encode(bytes.fromhex(derived_key(material, "integrations")))
-
-
 def _key_materials() -> list[str]:
+    """``INTEGRATIONS_ENCRYPTION_KEYS`` expanded: ``secret_key`` stands for SECRET_KEY and its fallbacks."""
     entries = list(getattr(settings, "INTEGRATIONS_ENCRYPTION_KEYS", None) or [SECRET_KEY_MARKER])
     materials: list[str] = []
     for entry in entries:
         if entry == SECRET_KEY_MARKER:
-            materials.append(settings.SECRET_KEY)
-            materials.extend(getattr(settings, "SECRET_KEY_FALLBACKS", []) or [])
+            materials.extend(core_crypto.secret_key_materials())
         elif len(entry) < MIN_PASSPHRASE_LENGTH:
             raise ImproperlyConfigured(
                 f"Each INTEGRATIONS_ENCRYPTION_KEYS entry must be '{SECRET_KEY_MARKER}' or at least "
@@ -102,22 +97,18 @@ def _key_materials() -> list[str]:
     return materials
 
 
-def _fernet() -> MultiFernet:
-    return MultiFernet([Fernet(_fernet_key(material)) for material in _key_materials()])
-
-
 def encrypt_secret(secret: str) -> str:
-    return _fernet().encrypt(secret.encode("utf-8")).decode("ascii")
+    return core_crypto.encrypt(secret, purpose=PURPOSE, materials=_key_materials())
 
 
 def decrypt_secret(token: str) -> str | None:
     """The raw secret, or ``None`` when no configured key decrypts it (the client then cannot sign)."""
     try:
-        return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
-    except (InvalidToken, ValueError):
+        return core_crypto.decrypt(token, purpose=PURPOSE, materials=_key_materials())
+    except core_crypto.SecretUnreadableError:
         return None
 
 
 def reencrypt_secret(token: str) -> str:
-    """The same secret encrypted with the newest key (raises ``InvalidToken`` if no key decrypts it)."""
-    return _fernet().rotate(token.encode("ascii")).decode("ascii")
+    """The same secret encrypted with the newest key (``SecretUnreadableError`` if no key decrypts it)."""
+    return core_crypto.reencrypt(token, purpose=PURPOSE, materials=_key_materials())

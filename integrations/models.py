@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from .validators import validate_cidr_list, validate_integration_permissions
+from .validators import validate_cidr_list, validate_integration_permissions, validate_rate_limit
 
 
 class ClientStatus(models.TextChoices):
@@ -29,6 +29,8 @@ class IntegrationClient(models.Model):
     status = models.CharField(max_length=16, choices=ClientStatus.choices, default=ClientStatus.ACTIVE, db_index=True)
     allowed_ip_ranges = models.JSONField(default=list, blank=True, validators=[validate_cidr_list])
     expires_at = models.DateTimeField(null=True, blank=True)
+    # The client's own rate for every scope but auth.login (contract §3); blank: the scopes' rates apply.
+    rate_limit = models.CharField(max_length=32, blank=True, default="", validators=[validate_rate_limit])
 
     api_key_prefix = models.CharField(max_length=32, unique=True, editable=False)
     api_key_hash = models.CharField(max_length=64, editable=False)

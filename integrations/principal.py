@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from accounts.permissions import INTEGRATION_PERMISSIONS, INTEGRATION_ROLE
+from majed_vanna.roles import INTEGRATION_PERMISSIONS, INTEGRATION_ROLE
 
 from .models import IntegrationClient
 
@@ -15,7 +15,8 @@ class IntegrationPrincipal:
     """What a client may do: exactly the permissions it was created with, nothing when revoked or expired.
 
     ``pk`` and ``integration_client_id`` are the public client id, so throttles, idempotency keys and audit
-    rows name the client, never a user.
+    rows name the client, never a user. ``rate_limit`` is the client's own rate (``"10000/hour"``) for every
+    scope but ``auth.login``, or ``None``.
     """
 
     is_authenticated = True
@@ -30,6 +31,7 @@ class IntegrationPrincipal:
         self.integration_client_id = client.client_id
         self.pk = self.id = client.client_id
         self.client_name = client.name
+        self.rate_limit: str | None = client.rate_limit or None  # its own rate for every scope but auth.login
         usable = not client.is_revoked and not client_is_expired(client)
         self.mv_permissions = frozenset(client.permissions or ()) & INTEGRATION_PERMISSIONS if usable else frozenset()
 

@@ -4,10 +4,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
-from accounts.permissions import INTEGRATION_PERMISSIONS
+from majed_vanna.roles import INTEGRATION_PERMISSIONS
 
 from .models import ClientStatus
-from .validators import MAX_IP_RANGES, normalize_cidr
+from .validators import MAX_IP_RANGES, normalize_cidr, normalize_rate_limit
 
 PERMISSION_CHOICES = sorted(INTEGRATION_PERMISSIONS)
 
@@ -17,6 +17,24 @@ class CidrField(serializers.CharField):
         value = super().to_internal_value(data)
         try:
             return normalize_cidr(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+
+
+class RateLimitField(serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            required=False,
+            allow_null=True,
+            allow_blank=True,
+            max_length=32,
+            help_text='The client\'s own rate for every scope but auth.login, e.g. "10000/hour"; null: none',
+            **kwargs,
+        )
+
+    def to_internal_value(self, data):
+        try:
+            return normalize_rate_limit(super().to_internal_value(data))
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from exc
 
@@ -35,6 +53,7 @@ class _ClientFieldsMixin(serializers.Serializer):
     )
     allowed_ip_ranges = serializers.ListField(child=CidrField(max_length=64), required=False, max_length=MAX_IP_RANGES)
     expires_at = serializers.DateTimeField(required=False, allow_null=True, validators=[_future])
+    rate_limit = RateLimitField()
 
     def validate(self, attrs):
         unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
@@ -45,7 +64,8 @@ class _ClientFieldsMixin(serializers.Serializer):
 
 class ClientCreateInputSerializer(_ClientFieldsMixin):
     """``permissions``: a non-empty subset of use_chat, use_tools, read_config. ``allowed_ip_ranges``: CIDRs the
-    client may call from (empty: anywhere). ``expires_at``: after it the credentials stop working."""
+    client may call from (empty: anywhere). ``expires_at``: after it the credentials stop working. ``rate_limit``:
+    the client's own rate for every scope but auth.login (e.g. "10000/hour"), for a backend serving many people."""
 
 
 class ClientUpdateInputSerializer(_ClientFieldsMixin):
@@ -70,6 +90,7 @@ class ClientOutputSerializer(serializers.Serializer):
     permissions = serializers.ListField(child=serializers.CharField())
     allowed_ip_ranges = serializers.ListField(child=serializers.CharField())
     expires_at = serializers.DateTimeField(allow_null=True)
+    rate_limit = serializers.SerializerMethodField(help_text="The client's own rate, or null")
     api_key_prefix = serializers.CharField()
     created_by = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
@@ -77,6 +98,9 @@ class ClientOutputSerializer(serializers.Serializer):
     last_used_at = serializers.DateTimeField(allow_null=True)
     rotated_at = serializers.DateTimeField(allow_null=True)
     revoked_at = serializers.DateTimeField(allow_null=True)
+
+    def get_rate_limit(self, obj) -> str | None:
+        return obj.rate_limit or None
 
     def get_created_by(self, obj) -> str | None:
         return str(obj.created_by_id) if obj.created_by_id else None

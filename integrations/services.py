@@ -5,23 +5,23 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cryptography.fernet import InvalidToken
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.services import audit_record
+from majed_vanna.audit import audit_record
+from majed_vanna.crypto import ReencryptResult, SecretUnreadableError
 from majed_vanna.exceptions import ConflictError
 
 from . import crypto
 from .models import ClientStatus, IntegrationClient
-from .validators import normalize_cidr
+from .validators import normalize_cidr, normalize_rate_limit
 
 logger = logging.getLogger(__name__)
 
 RESOURCE = "integration_client"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-UPDATABLE_FIELDS = ("name", "description", "permissions", "allowed_ip_ranges", "expires_at")
+UPDATABLE_FIELDS = ("name", "description", "permissions", "allowed_ip_ranges", "expires_at", "rate_limit")
 API_FIELD_NAMES = {"name": "client_name"}  # audit rows use the API's field names
 
 
@@ -45,6 +45,13 @@ def _normalize_ranges(ranges) -> list[str]:
         raise ValidationError({"allowed_ip_ranges": exc.messages}) from exc
 
 
+def _normalize_rate(value) -> str:
+    try:
+        return normalize_rate_limit(value) or ""
+    except ValidationError as exc:
+        raise ValidationError({"rate_limit": exc.messages}) from exc
+
+
 def _audit(action: str, *, client: IntegrationClient, actor, details: dict | None = None) -> None:
     extra = {} if actor is not None else {"actor_id": "", "actor_name": "manage.py"}
     audit_record(
@@ -65,6 +72,7 @@ def client_create(
     description: str = "",
     allowed_ip_ranges: list[str] | None = None,
     expires_at: datetime | None = None,
+    rate_limit: str | None = None,
     actor=None,
 ) -> IssuedClient:
     """Create a client and issue its secret and API key. ``actor`` is the admin (``None``: an operator's command)."""
@@ -76,6 +84,7 @@ def client_create(
         permissions=_normalize_permissions(permissions),
         allowed_ip_ranges=_normalize_ranges(allowed_ip_ranges),
         expires_at=expires_at,
+        rate_limit=_normalize_rate(rate_limit),
         api_key_prefix=credentials.api_key_prefix,
         api_key_hash=credentials.api_key_hash,
         secret_encrypted=credentials.secret_encrypted,
@@ -91,6 +100,7 @@ def client_create(
             "permissions": client.permissions,
             "allowed_ip_ranges": client.allowed_ip_ranges,
             "expires_at": client.expires_at.isoformat() if client.expires_at else None,
+            "rate_limit": client.rate_limit or None,
         },
     )
     return IssuedClient(client=client, client_secret=credentials.client_secret, api_key=credentials.api_key)
@@ -102,7 +112,8 @@ def _comparable(value):
 
 @transaction.atomic
 def client_update(*, client: IntegrationClient, actor, **changes) -> IntegrationClient:
-    """Change name, description, permissions, IP ranges or expiry; audits old and new values of what changed."""
+    """Change name, description, permissions, IP ranges, expiry or rate limit; audits old and new values of
+    what changed."""
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not updatable: {', '.join(sorted(unknown))}")
@@ -114,6 +125,8 @@ def client_update(*, client: IntegrationClient, actor, **changes) -> Integration
         changes["permissions"] = _normalize_permissions(changes["permissions"])
     if "allowed_ip_ranges" in changes:
         changes["allowed_ip_ranges"] = _normalize_ranges(changes["allowed_ip_ranges"])
+    if "rate_limit" in changes:
+        changes["rate_limit"] = _normalize_rate(changes["rate_limit"])
     client = IntegrationClient.objects.select_for_update().get(pk=client.pk)
     diff = {}
     for field, new in changes.items():
@@ -167,18 +180,18 @@ def client_mark_used(*, client: IntegrationClient) -> None:
     client.last_used_at = now
 
 
-def client_secrets_reencrypt() -> tuple[int, int]:
-    """Re-encrypt every stored secret with the newest key. Returns (re-encrypted, not decryptable)."""
+def client_secrets_reencrypt() -> ReencryptResult:
+    """Re-encrypt every stored client secret with the newest key (``manage.py reencrypt_secrets``)."""
     done = failed = 0
-    for pk in IntegrationClient.objects.values_list("pk", flat=True):
+    for pk in IntegrationClient.objects.order_by("pk").values_list("pk", flat=True):
         with transaction.atomic():
             client = IntegrationClient.objects.select_for_update().get(pk=pk)
             try:
                 client.secret_encrypted = crypto.reencrypt_secret(client.secret_encrypted)
-            except InvalidToken:
+            except SecretUnreadableError:
                 logger.error("Secret of integration client %s cannot be decrypted with any key", client.client_id)
                 failed += 1
                 continue
             client.save(update_fields=["secret_encrypted"])
             done += 1
-    return done, failed
+    return ReencryptResult(reencrypted=done, unreadable=failed)

@@ -4,7 +4,8 @@ import ipaddress
 
 from django.core.exceptions import ValidationError
 
-from accounts.permissions import INTEGRATION_PERMISSIONS
+from majed_vanna.rates import check_rate
+from majed_vanna.roles import INTEGRATION_PERMISSIONS
 
 MAX_IP_RANGES = 50
 
@@ -16,6 +17,20 @@ def validate_integration_permissions(value) -> None:
     if unknown:
         allowed = ", ".join(sorted(INTEGRATION_PERMISSIONS))
         raise ValidationError(f"Unknown or not allowed for clients: {', '.join(unknown)} (allowed: {allowed}).")
+
+
+def normalize_rate_limit(value) -> str | None:
+    """A client's own rate (``"10000/hour"``) in normal form, ``None`` for none (blank or null)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return check_rate(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def validate_rate_limit(value) -> None:
+    normalize_rate_limit(value)
 
 
 def normalize_cidr(value: str) -> str:

@@ -18,6 +18,9 @@ Usage::
 
 ``guard()`` raises ``ServiceUnavailableError`` while the breaker is open and counts any exception in the
 block as a failure (pass ``failure_exceptions=`` to narrow that).
+
+The threshold and timeout are read from the runtime configuration without touching the database (the values
+this process last loaded, else the defaults; ``majed_vanna.runtime.runtime_value(database=False)``).
 """
 
 import asyncio
@@ -63,15 +66,19 @@ class CircuitBreaker:
             f"{prefix}:probe",
         )
 
-    # --- configuration (runtime configuration unless fixed at construction)
+    # --- configuration (runtime configuration unless fixed at construction). Read without the database:
+    # ``aguard()`` runs these on pool threads whose database connections nobody would ever close.
     @property
     def failure_threshold(self) -> int:
-        value = self._failure_threshold or runtime_value("circuit_breaker_failure_threshold", DEFAULT_FAILURE_THRESHOLD)
+        value = self._failure_threshold or runtime_value(
+            "circuit_breaker_failure_threshold", DEFAULT_FAILURE_THRESHOLD, database=False
+        )
         return max(1, int(value))
 
     @property
     def timeout(self) -> int:
-        return max(1, int(self._timeout or runtime_value("circuit_breaker_timeout", DEFAULT_TIMEOUT_SECONDS)))
+        value = self._timeout or runtime_value("circuit_breaker_timeout", DEFAULT_TIMEOUT_SECONDS, database=False)
+        return max(1, int(value))
 
     # --- reading
     def status(self) -> BreakerState:

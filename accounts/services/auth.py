@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from majed_vanna.api.throttles import RateState, hit, parse_rate
+from majed_vanna.audit import audit_record
 from majed_vanna.exceptions import (
     AccountLockedError,
     AuthenticationFailedError,
@@ -24,7 +25,6 @@ from majed_vanna.exceptions import (
 
 from .. import lockout, tokens
 from ..models import User
-from .audit import audit_record
 
 INVALID_CREDENTIALS = "Invalid username or password"
 INVALID_REFRESH = "Invalid, expired or revoked refresh token"

@@ -17,12 +17,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from majed_vanna.audit import audit_denied_and_raise, audit_record
 from majed_vanna.exceptions import ConflictError, ValidationFailedError
+from majed_vanna.roles import role_can_manage
 
 from .. import lockout, tokens
 from ..models import User
-from ..permissions import role_can_manage
-from .audit import audit_denied_and_raise, audit_record
 
 # API field name -> model attribute
 UPDATABLE_FIELDS = {

@@ -3,7 +3,7 @@ from types import SimpleNamespace
 import factory
 
 from accounts.models import User
-from accounts.permissions import Role
+from majed_vanna.roles import Role
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple-9"
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from accounts import lockout
 from accounts.models import AuditLog, User
-from accounts.services import audit_record
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from majed_vanna.audit import audit_record
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:accounts_user_changelist")

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from accounts.models import AuditLog, User
-from accounts.permissions import Role
-from accounts.services import audit_record
 from accounts.tests.factories import UserFactory
 from config_api import runtime
 from config_api.backups.services import backup_request
 from config_api.models import Backup, BackupStatus
 from config_api.services import config_update
 from config_api.tasks import MAX_RETRIES, backup_create_task
+from majed_vanna.audit import audit_record
+from majed_vanna.roles import Role
 
 from .helpers import file_sha256, read_archive, table_digests
 

@@ -4,10 +4,10 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditLog
-from accounts.permissions import Role
 from accounts.tests.factories import UserFactory
-from config_api.crypto import decrypt_secret
 from config_api.models import ConfigurationChange, RuntimeConfiguration
+from config_api.selectors import llm_api_key
+from majed_vanna.roles import Role
 
 CONFIG_URL = "/api/v1/config"
 PUBLIC_FIELDS = {
@@ -107,14 +107,14 @@ def test_put_applies_partial_update_keeps_history_and_audits_without_secrets(adm
 
     config = RuntimeConfiguration.objects.get()
     assert config.llm_api_key_encrypted and "sk-top-secret-1" not in config.llm_api_key_encrypted
-    assert decrypt_secret(config.llm_api_key_encrypted) == "sk-top-secret-1"
+    assert llm_api_key(config) == "sk-top-secret-1"
 
     change = ConfigurationChange.objects.get()
     assert change.changed_by_name == admin.username
     assert change.old_values["rate_limit_max_requests"] == 1000
     assert change.new_values["rate_limit_max_requests"] == 250
     assert change.new_values["data_source_url"] == "postgresql://bob:********@127.0.0.1:5432/sales"
-    assert change.new_values["llm_key_status"] == "set"
+    assert change.new_values["llm_api_key_status"] == "set"
 
     audit = AuditLog.objects.get(action="config.update")
     assert audit.user_id == str(admin.pk)

@@ -7,6 +7,7 @@ import time
 from django.core.cache import cache
 
 from config_api import runtime
+from config_api.models import RuntimeConfiguration
 from config_api.services import config_update
 from majed_vanna.runtime import runtime_value
 
@@ -67,3 +68,30 @@ def test_retention_default_comes_from_the_environment(db, settings):
     settings.MV_BACKUP_RETENTION_DAYS = 12
     runtime.publish_stamp(None)
     assert runtime.runtime_config_values()["backup_retention_days"] == 12
+
+
+def test_a_row_with_a_blank_stamp_is_memoised(admin, django_assert_num_queries):
+    """A PUT config that changes nothing on a fresh install creates the row with a blank stamp; its memo
+    must still match (it used to hold "" while the cache held "-", reloading on every call)."""
+    config_update(actor=admin, changes={"circuit_breaker_timeout": 60})
+    assert RuntimeConfiguration.objects.get().stamp == ""
+    runtime.runtime_config_values()
+    with django_assert_num_queries(0):
+        for _ in range(20):
+            assert runtime.runtime_config_values()["circuit_breaker_timeout"] == 60
+    cache.delete(runtime.STAMP_KEY)  # the stamp entry expired: one query for the stamp, no reload
+    with django_assert_num_queries(1):
+        for _ in range(5):
+            runtime.runtime_config_values()
+
+
+def test_database_false_never_queries(admin, django_assert_num_queries):
+    config_update(actor=admin, changes={"circuit_breaker_timeout": 33})
+    runtime.publish_stamp(None)  # memo empty, no stamp cached: a normal read would query
+    with django_assert_num_queries(0):
+        values = runtime.runtime_config_values(database=False)
+    assert values["circuit_breaker_timeout"] in (60, 33)  # defaults until the background refresh lands
+    deadline = time.monotonic() + 5
+    while runtime._refreshing.is_set():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)

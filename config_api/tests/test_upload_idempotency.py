@@ -9,8 +9,8 @@ import uuid
 import pytest
 from django.test.client import encode_multipart
 
-from accounts.services import audit_record
 from config_api.models import Backup
+from majed_vanna.audit import audit_record
 
 UPLOAD = "/api/v1/backups/upload"
 

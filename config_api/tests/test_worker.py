@@ -18,10 +18,10 @@ from django.conf import settings
 from django.db import connection
 
 from accounts.models import User
-from accounts.permissions import Role
 from accounts.tests.factories import UserFactory
 from config_api.services import config_update
 from majed_vanna.celery import app as celery_app
+from majed_vanna.roles import Role
 
 from .helpers import table_digests
 

@@ -97,7 +97,7 @@ def _challenge(request, authenticators) -> str:
 
 def deny(request, permission: str, message: str | None = None):
     """Audit the refusal (``permission.denied``, the caller as actor) and raise 403 PERMISSION_DENIED."""
-    from accounts.services import audit_permission_denied  # imported late: the core loads before apps
+    from majed_vanna.audit import audit_permission_denied  # late: majed_vanna.audit imports this package
 
     audit_permission_denied(request=request, permission=permission)
     raise PermissionDeniedError(message)

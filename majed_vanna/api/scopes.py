@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from majed_vanna.rates import PROTECTED_SCOPES
 from majed_vanna.runtime import runtime_values
 
 from .throttles import parse_rate
@@ -44,7 +45,7 @@ DEFAULT_RATES: dict[str, str] = {
     "integrations.list": "100/hour",
 }
 
-NOT_OVERRIDABLE = frozenset({LOGIN_SCOPE})
+NOT_OVERRIDABLE = PROTECTED_SCOPES  # checked again here: a stored map predating the check must not apply
 
 
 @dataclass(frozen=True)

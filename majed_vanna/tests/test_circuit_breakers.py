@@ -1,8 +1,15 @@
 """Circuit breakers: closed -> open after N consecutive failures -> half open after the timeout -> closed
 on a successful probe; state in the shared cache so every process (and every instance) agrees."""
 
+import asyncio
+import contextlib
+import threading
+import time
+
 import pytest
 import time_machine
+from django.db import connection as db_connection
+from django.db.backends.signals import connection_created
 
 from majed_vanna.circuit_breakers import CLOSED, HALF_OPEN, OPEN, CircuitBreaker, get_breaker
 from majed_vanna.exceptions import ServiceUnavailableError
@@ -109,3 +116,37 @@ def test_open_breaker_answers_503_with_retry_after(api_client, runtime_config):
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
     assert int(response["Retry-After"]) > 0
+
+
+def test_failing_aguard_leaves_no_database_connection_open(db):
+    """``aguard()`` records a failure on a pool thread; reading the breaker's settings there must not open a
+    database connection that nobody closes (under chat load that exhausts PostgreSQL)."""
+    from config_api import runtime as config_runtime
+
+    config_runtime.publish_stamp(None)  # empty memo, no cached stamp: a database read would be needed
+    opened = []
+
+    def record(sender, connection, **kwargs):
+        opened.append((connection, threading.current_thread().name))
+
+    async def fail_repeatedly():
+        breaker = CircuitBreaker("leak-check")
+        for _ in range(8):
+            with contextlib.suppress(Boom, ServiceUnavailableError):
+                async with breaker.aguard():
+                    raise Boom
+
+    connection_created.connect(record)
+    try:
+        asyncio.run(fail_repeatedly())
+        deadline = time.monotonic() + 5
+        while config_runtime._refreshing.is_set():  # a background refresh closes its own connection
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    finally:
+        connection_created.disconnect(record)
+    # Only the background refresh may connect, and it closes its connections when done (on SQLite's
+    # in-memory test database Django ignores close(), so the closing itself is checked on PostgreSQL).
+    assert {thread for _, thread in opened} <= {"runtime-config-refresh"}
+    if db_connection.vendor != "sqlite":
+        assert [conn for conn, _ in opened if conn.connection is not None] == []

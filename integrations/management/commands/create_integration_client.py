@@ -1,4 +1,5 @@
-"""``manage.py create_integration_client --name N --permissions use_chat,read_config [--description D]``.
+"""``manage.py create_integration_client --name N --permissions use_chat,read_config [--description D]
+[--rate-limit 10000/hour]``.
 
 Prints the client id, secret and API key once (contract §7); they cannot be shown again (rotate instead).
 """
@@ -20,8 +21,13 @@ class Command(BaseCommand):
         parser.add_argument("--description", default="")
         parser.add_argument("--ip-ranges", default="", help="Comma-separated CIDRs the client may call from")
         parser.add_argument("--expires-at", default=None, help="ISO 8601 date-time (UTC if no offset)")
+        parser.add_argument(
+            "--rate-limit",
+            default=None,
+            help='The client\'s own rate for every scope but auth.login, e.g. "10000/hour" (default: none)',
+        )
 
-    def handle(self, *args, name, permissions, description, ip_ranges, expires_at, **options):
+    def handle(self, *args, name, permissions, description, ip_ranges, expires_at, rate_limit, **options):
         perms = [item.strip() for item in permissions.split(",") if item.strip()]
         if not perms:
             raise CommandError("--permissions needs at least one of use_chat, use_tools, read_config")
@@ -39,6 +45,7 @@ class Command(BaseCommand):
                 permissions=perms,
                 allowed_ip_ranges=[item.strip() for item in ip_ranges.split(",") if item.strip()],
                 expires_at=expiry,
+                rate_limit=rate_limit,
                 actor=None,
             )
         except ValidationError as exc:
@@ -48,6 +55,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Created integration client {client.name!r} with permissions {', '.join(client.permissions)}"
         )
+        if client.rate_limit:
+            self.stdout.write(f"rate_limit: {client.rate_limit}")
         self.stdout.write(f"client_id: {client.client_id}")
         self.stdout.write(f"client_secret: {issued.client_secret}")
         self.stdout.write(f"api_key: {issued.api_key}")

@@ -1,19 +1,14 @@
-"""``manage.py reencrypt_client_secrets``: re-encrypt every client secret with the newest key of
-``INTEGRATIONS_ENCRYPTION_KEYS`` (step 2 of a key rotation; see the README "Integration clients")."""
+"""``manage.py reencrypt_client_secrets``: kept as an alias of ``manage.py reencrypt_secrets --field
+integrations.client_secret`` (re-encrypt the integration clients' secrets only)."""
 
-from django.core.management.base import BaseCommand, CommandError
-
-from integrations.services import client_secrets_reencrypt
+from majed_vanna.management.commands.reencrypt_secrets import Command as ReencryptSecretsCommand
 
 
-class Command(BaseCommand):
-    help = "Re-encrypt integration client secrets with the newest INTEGRATIONS_ENCRYPTION_KEYS entry."
+class Command(ReencryptSecretsCommand):
+    help = "Alias of 'reencrypt_secrets --field integrations.client_secret': re-encrypt integration client secrets."
+
+    def add_arguments(self, parser):
+        pass
 
     def handle(self, *args, **options):
-        done, failed = client_secrets_reencrypt()
-        self.stdout.write(f"Re-encrypted {done} client secret(s).")
-        if failed:
-            raise CommandError(
-                f"{failed} secret(s) could not be decrypted with any configured key; they were left unchanged "
-                "(rotate those clients' credentials)."
-            )
+        return super().handle(*args, fields=["integrations.client_secret"])
