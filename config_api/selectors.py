@@ -5,8 +5,11 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
+from majed_vanna.api.filtering import filter_queryset
+
 from . import runtime
 from .crypto import decrypt_secret
+from .filters import BackupFilter
 from .models import Backup, RuntimeConfiguration
 from .validation import data_source_provider, mask_url
 
@@ -74,8 +77,9 @@ def config_audit_view(config: RuntimeConfiguration) -> dict[str, Any]:
     }
 
 
-def backup_list() -> QuerySet[Backup]:
-    return Backup.objects.order_by("-created_at")
+def backup_list(*, params=None) -> QuerySet[Backup]:
+    """Backups, newest first, filtered by ``status`` and ``kind`` (``BackupFilter``; a bad value is 422)."""
+    return filter_queryset(BackupFilter, params or {}, Backup.objects.order_by("-created_at", "-id"))
 
 
 def backup_get(*, backup_id) -> Backup | None:
