@@ -3,6 +3,8 @@
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from majed_vanna.api.pagination import TOTAL_DESCRIPTION
+
 from .models import AuditLog
 from .permissions import Role
 
@@ -185,3 +187,7 @@ class AuditLogOutputSerializer(serializers.ModelSerializer):
 @extend_schema_serializer(many=False)  # already the page: no list wrapping
 class AuditLogListOutputSerializer(_PageFields):
     logs = AuditLogOutputSerializer(many=True)
+    total = serializers.IntegerField(help_text=TOTAL_DESCRIPTION)
+    total_is_estimate = serializers.BooleanField(
+        help_text="True when total is an estimate (large tables are never counted in full on each page)."
+    )
