@@ -91,6 +91,7 @@ def principal_profile(principal) -> dict:
         }
     return {
         "principal_type": "user",
+        "user_id": str(principal.pk),
         "id": str(principal.pk),
         "username": principal.username,
         "role": principal.role,
@@ -104,8 +105,10 @@ def principal_profile(principal) -> dict:
 
 
 def user_token_profile(user: User) -> dict:
-    """The ``user`` block of the login response."""
+    """The ``user`` block of the login response: ``id`` as the contract lists it, and ``user_id`` as every other
+    user payload names it."""
     return {
+        "user_id": str(user.pk),
         "id": str(user.pk),
         "username": user.username,
         "role": user.role,

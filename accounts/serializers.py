@@ -24,8 +24,12 @@ class LoginInputSerializer(serializers.Serializer):
     remember_me = serializers.BooleanField(default=False, help_text="Refresh token lasts 30 days instead of 1.")
 
 
+USER_ID_ALIAS = "The same value as user_id (the contract's login payload names it id)."
+
+
 class TokenUserOutputSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
+    user_id = serializers.UUIDField()
+    id = serializers.UUIDField(help_text=USER_ID_ALIAS)
     username = serializers.EmailField()
     role = serializers.ChoiceField(choices=Role.choices)
     roles = serializers.ListField(child=serializers.CharField())
@@ -65,7 +69,8 @@ class ChangePasswordInputSerializer(serializers.Serializer):
 
 class MeUserOutputSerializer(serializers.Serializer):
     principal_type = serializers.ChoiceField(choices=["user"])
-    id = serializers.UUIDField()
+    user_id = serializers.UUIDField()
+    id = serializers.UUIDField(help_text=USER_ID_ALIAS)
     username = serializers.EmailField()
     role = serializers.ChoiceField(choices=Role.choices)
     roles = serializers.ListField(child=serializers.CharField())
