@@ -146,9 +146,10 @@ class EstimatedTotalPagination(EnvelopePagination):
     ``total_is_estimate``.
 
     The page is read with one extra row, which gives ``has_next`` exactly. ``total`` is exact when the page
-    shows where the list ends (a last page), or when a count capped at ``exact_count_limit`` rows
-    (``fallback_count_limit`` on SQLite) finds fewer; otherwise it is an estimate: on PostgreSQL the planner's
-    (no scan), elsewhere the capped count. No query counts the whole table.
+    shows where the list ends (a last page), or when at most ``exact_count_limit`` rows match (PostgreSQL: the
+    planner expects no more, and a count that stops after that many confirms it; other databases:
+    ``fallback_count_limit``). Otherwise it is an estimate (``total_is_estimate``): on PostgreSQL the planner's,
+    from the table's statistics without a scan; elsewhere the capped count. No query counts the whole table.
     """
 
     exact_count_limit = 1000
@@ -163,15 +164,20 @@ class EstimatedTotalPagination(EnvelopePagination):
         if not self.has_next and (items or offset == 0):
             self.total = shown  # the page reached the end: exact, no count at all
             return items
-        postgresql = connections[queryset.db].vendor == "postgresql"
-        cap = self.exact_count_limit if postgresql else self.fallback_count_limit
-        counted = queryset.order_by().values("pk")[: cap + 1].count()
+        if connections[queryset.db].vendor == "postgresql":
+            # The planner's estimate first: a large one is the answer (no count at all); a small one is checked
+            # by a count that stops after exact_count_limit rows.
+            estimate, cap = _planner_rows(queryset), self.exact_count_limit
+            counted = estimate if estimate > cap else queryset.order_by().values("pk")[: cap + 1].count()
+        else:
+            cap = self.fallback_count_limit
+            counted = estimate = queryset.order_by().values("pk")[: cap + 1].count()
         if counted <= cap:
             self.total = counted
             return items
-        estimate = max(counted, _planner_rows(queryset) if postgresql else 0)
         # Keep the estimate consistent with what the page proved: at least the rows shown (+1 when there are
         # more); past the end, at most the rows skipped.
+        estimate = max(estimate, cap + 1)
         self.total = max(estimate, shown + int(self.has_next)) if items else min(estimate, offset)
         self.total_is_estimate = True
         return items
