@@ -1,50 +1,21 @@
-"""Query filters for the users and audit-log lists (contract §2, §5). A bad value is 422, never 500."""
-
-from datetime import UTC
+"""Query filters for the users and audit-log lists (contract §2, §5), run by ``majed_vanna.api.filtering``."""
 
 import django_filters
-from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django_filters.fields import IsoDateTimeField
+
+from majed_vanna.api.filtering import InRangeIsoDateTimeFilter, StableOrderingFilter, StrictBooleanFilter
 
 from .models import AuditLog, User
 from .permissions import Role
-
-BOOLEAN_CHOICES = [("true", "true"), ("false", "false"), ("1", "1"), ("0", "0")]
-
-
-class StrictBooleanFilter(django_filters.TypedChoiceFilter):
-    """``true``/``false`` (or ``1``/``0``); anything else is a validation error, not silently ignored."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("choices", BOOLEAN_CHOICES)
-        kwargs.setdefault("coerce", lambda value: value in (True, "true", "1"))
-        super().__init__(*args, **kwargs)
-
-
-class InRangeIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 date-time that also exists in UTC: ``9999-12-31T23:59:59-23:59`` parses but is year 10000 in
-    UTC, which neither Python nor the database can compare against (it was a 500)."""
-
-    def to_python(self, value):
-        result = super().to_python(value)
-        if result is not None:
-            try:
-                result.astimezone(UTC)
-            except OverflowError:
-                raise ValidationError("Date-time out of range.", code="invalid")
-        return result
-
-
-class InRangeIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
-    field_class = InRangeIsoDateTimeField
 
 
 class UserFilter(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(choices=Role.choices)
     active = StrictBooleanFilter(field_name="is_active")
-    search = django_filters.CharFilter(method="filter_search", max_length=254)
-    ordering = django_filters.OrderingFilter(
+    search = django_filters.CharFilter(
+        method="filter_search", max_length=254, help_text="Part of the username (case-insensitive)."
+    )
+    ordering = StableOrderingFilter(
         fields=(
             ("username", "username"),
             ("role", "role"),
@@ -52,7 +23,8 @@ class UserFilter(django_filters.FilterSet):
             ("created_at", "created_at"),
             ("updated_at", "updated_at"),
             ("last_login", "last_login"),
-        )
+        ),
+        help_text="Sort keys, comma-separated; a leading '-' sorts descending. Default: username.",
     )
 
     class Meta:
@@ -64,12 +36,16 @@ class UserFilter(django_filters.FilterSet):
 
 
 class AuditLogFilter(django_filters.FilterSet):
-    action = django_filters.CharFilter(max_length=64)
-    user_id = django_filters.CharFilter(max_length=64)
-    resource = django_filters.CharFilter(max_length=64)
+    action = django_filters.CharFilter(max_length=64, help_text="A dotted verb, e.g. auth.login_failed.")
+    user_id = django_filters.CharFilter(max_length=64, help_text="The actor: a user id or an integration client id.")
+    resource = django_filters.CharFilter(max_length=64, help_text="The target's kind, e.g. user.")
     success = StrictBooleanFilter()
-    since = InRangeIsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    until = InRangeIsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+    since = InRangeIsoDateTimeFilter(
+        field_name="timestamp", lookup_expr="gte", help_text="ISO 8601 date-time, inclusive."
+    )
+    until = InRangeIsoDateTimeFilter(
+        field_name="timestamp", lookup_expr="lte", help_text="ISO 8601 date-time, inclusive."
+    )
 
     class Meta:
         model = AuditLog

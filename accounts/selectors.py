@@ -6,7 +6,8 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from majed_vanna.exceptions import NotFoundError, ValidationFailedError
+from majed_vanna.api.filtering import filter_queryset
+from majed_vanna.exceptions import NotFoundError
 
 from . import lockout
 from .filters import AuditLogFilter, UserFilter
@@ -43,16 +44,9 @@ def user_get_visible(*, actor, user_id) -> User:
     return user
 
 
-def _filtered(filterset_class, params, queryset):
-    filterset = filterset_class(params, queryset=queryset)
-    if not filterset.is_valid():
-        raise ValidationFailedError(details={k: [str(m) for m in v] for k, v in filterset.errors.items()})
-    return filterset.qs
-
-
 def user_list(*, actor, params) -> QuerySet[User]:
     """Visible users filtered by ``role``, ``active``, ``search`` and sorted by ``ordering``."""
-    return _filtered(UserFilter, params, user_visible_queryset(actor=actor).order_by("username"))
+    return filter_queryset(UserFilter, params, user_visible_queryset(actor=actor).order_by("username"))
 
 
 def user_lock_states(*, users) -> set[str]:
@@ -79,7 +73,7 @@ def user_conversation_list(*, user: User):
 def audit_log_list(*, params) -> QuerySet[AuditLog]:
     """Audit rows, newest first, filtered by ``action``, ``user_id``, ``resource``, ``success``,
     ``since`` and ``until``."""
-    return _filtered(AuditLogFilter, params, AuditLog.objects.order_by("-timestamp", "-id"))
+    return filter_queryset(AuditLogFilter, params, AuditLog.objects.order_by("-timestamp", "-id"))
 
 
 def principal_profile(principal) -> dict:
@@ -97,6 +91,7 @@ def principal_profile(principal) -> dict:
         }
     return {
         "principal_type": "user",
+        "user_id": str(principal.pk),
         "id": str(principal.pk),
         "username": principal.username,
         "role": principal.role,
@@ -110,8 +105,10 @@ def principal_profile(principal) -> dict:
 
 
 def user_token_profile(user: User) -> dict:
-    """The ``user`` block of the login response."""
+    """The ``user`` block of the login response: ``id`` as the contract lists it, and ``user_id`` as every other
+    user payload names it."""
     return {
+        "user_id": str(user.pk),
         "id": str(user.pk),
         "username": user.username,
         "role": user.role,

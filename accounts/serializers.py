@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from majed_vanna.api.pagination import TOTAL_DESCRIPTION
 from majed_vanna.roles import Role
 
 from .models import AuditLog
@@ -23,8 +24,12 @@ class LoginInputSerializer(serializers.Serializer):
     remember_me = serializers.BooleanField(default=False, help_text="Refresh token lasts 30 days instead of 1.")
 
 
+USER_ID_ALIAS = "The same value as user_id (the contract's login payload names it id)."
+
+
 class TokenUserOutputSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
+    user_id = serializers.UUIDField()
+    id = serializers.UUIDField(help_text=USER_ID_ALIAS)
     username = serializers.EmailField()
     role = serializers.ChoiceField(choices=Role.choices)
     roles = serializers.ListField(child=serializers.CharField())
@@ -64,7 +69,8 @@ class ChangePasswordInputSerializer(serializers.Serializer):
 
 class MeUserOutputSerializer(serializers.Serializer):
     principal_type = serializers.ChoiceField(choices=["user"])
-    id = serializers.UUIDField()
+    user_id = serializers.UUIDField()
+    id = serializers.UUIDField(help_text=USER_ID_ALIAS)
     username = serializers.EmailField()
     role = serializers.ChoiceField(choices=Role.choices)
     roles = serializers.ListField(child=serializers.CharField())
@@ -186,3 +192,7 @@ class AuditLogOutputSerializer(serializers.ModelSerializer):
 @extend_schema_serializer(many=False)  # already the page: no list wrapping
 class AuditLogListOutputSerializer(_PageFields):
     logs = AuditLogOutputSerializer(many=True)
+    total = serializers.IntegerField(help_text=TOTAL_DESCRIPTION)
+    total_is_estimate = serializers.BooleanField(
+        help_text="True when total is an estimate (large tables are never counted in full on each page)."
+    )

@@ -13,9 +13,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from majed_vanna import crypto
+from majed_vanna.api.filtering import filter_queryset
 
 from . import runtime
 from .fields import FIELDS
+from .filters import BackupFilter
 from .models import Backup, RuntimeConfiguration
 from .validation import data_source_provider
 
@@ -114,8 +116,9 @@ def config_audit_view(config: RuntimeConfiguration) -> dict[str, Any]:
     return view
 
 
-def backup_list() -> QuerySet[Backup]:
-    return Backup.objects.order_by("-created_at")
+def backup_list(*, params=None) -> QuerySet[Backup]:
+    """Backups, newest first, filtered by ``status`` and ``kind`` (``BackupFilter``; a bad value is 422)."""
+    return filter_queryset(BackupFilter, params or {}, Backup.objects.order_by("-created_at", "-id"))
 
 
 def backup_get(*, backup_id) -> Backup | None:

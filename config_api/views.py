@@ -9,11 +9,13 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 
 from majed_vanna.api.async_views import ApiResult, async_api_view
+from majed_vanna.api.filtering import filterset_parameters
 from majed_vanna.api.permissions import principal_permissions
 from majed_vanna.api.viewsets import BaseAPIView, BaseViewSet
 from majed_vanna.exceptions import NotFoundError
 
 from .backups.services import backup_delete, backup_request, backup_upload, restore_request
+from .filters import BackupFilter
 from .models import Backup
 from .selectors import backup_get, backup_list, config_public
 from .serializers import (
@@ -105,9 +107,13 @@ class BackupViewSet(BaseViewSet):
             raise NotFoundError("Backup not found")
         return backup
 
-    @extend_schema(responses=BackupOutputSerializer(many=True), summary="List backups, newest first")
+    @extend_schema(
+        parameters=filterset_parameters(BackupFilter),
+        responses=BackupOutputSerializer(many=True),
+        summary="List backups, newest first",
+    )
     def list(self, request):
-        return self.paginated(backup_list(), BackupOutputSerializer)
+        return self.paginated(backup_list(params=request.query_params), BackupOutputSerializer)
 
     @extend_schema(request=None, responses={202: BackupCreateOutputSerializer}, summary="Start a backup")
     def create(self, request):

@@ -1,17 +1,17 @@
 """Reads of integration clients, for this app's views, authentication and other apps."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
+from majed_vanna.api.filtering import filter_queryset
+
+from .filters import ClientFilter
 from .models import IntegrationClient
 
 
-def client_list(*, status: str | None = None, search: str | None = None) -> QuerySet[IntegrationClient]:
-    qs = IntegrationClient.objects.select_related("created_by").order_by("-created_at", "-id")
-    if status:
-        qs = qs.filter(status=status)
-    if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(description__icontains=search) | Q(client_id__iexact=search))
-    return qs
+def client_list(*, params) -> QuerySet[IntegrationClient]:
+    """Clients, newest first, filtered by ``status`` and ``search`` (``ClientFilter``; a bad value is 422)."""
+    queryset = IntegrationClient.objects.select_related("created_by").order_by("-created_at", "-id")
+    return filter_queryset(ClientFilter, params, queryset)
 
 
 def client_get(*, client_id: str) -> IntegrationClient | None:

@@ -75,11 +75,6 @@ class ClientUpdateInputSerializer(_ClientFieldsMixin):
         super().__init__(*args, partial=True, **kwargs)
 
 
-class ClientListFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ClientStatus.choices, required=False)
-    search = serializers.CharField(max_length=100, required=False, allow_blank=True)
-
-
 class ClientOutputSerializer(serializers.Serializer):
     """A client as listed and retrieved: never its secret or key (``api_key_prefix`` is the key's public part)."""
 

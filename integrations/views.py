@@ -4,15 +4,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.decorators import action
 
+from majed_vanna.api.filtering import filterset_parameters
 from majed_vanna.api.viewsets import BaseViewSet
 from majed_vanna.exceptions import NotFoundError
 
 from . import selectors, services
+from .filters import ClientFilter
 from .models import IntegrationClient
 from .serializers import (
     ClientCreateInputSerializer,
     ClientCredentialsOutputSerializer,
-    ClientListFilterSerializer,
     ClientOutputSerializer,
     ClientUpdateInputSerializer,
     issued_data,
@@ -24,10 +25,7 @@ CLIENT_ID = OpenApiParameter("client_id", OpenApiTypes.STR, OpenApiParameter.PAT
 @extend_schema_view(
     list=extend_schema(
         summary="List integration clients (never their secrets)",
-        parameters=[
-            OpenApiParameter("status", OpenApiTypes.STR, enum=["active", "revoked"]),
-            OpenApiParameter("search", OpenApiTypes.STR, description="Name or description contains, or client id"),
-        ],
+        parameters=filterset_parameters(ClientFilter),
         responses=ClientOutputSerializer(many=True),
     ),
     create=extend_schema(
@@ -70,9 +68,7 @@ class IntegrationClientViewSet(BaseViewSet):
         return client
 
     def list(self, request):
-        filters = self.validated_query(ClientListFilterSerializer)
-        queryset = selectors.client_list(status=filters.get("status"), search=filters.get("search"))
-        return self.paginated(queryset, ClientOutputSerializer)
+        return self.paginated(selectors.client_list(params=request.query_params), ClientOutputSerializer)
 
     def create(self, request):
         data = self.validated(ClientCreateInputSerializer, request.data)

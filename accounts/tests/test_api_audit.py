@@ -44,7 +44,8 @@ def test_audit_log_list_and_filters(api_client, admin, user, api_client_for):
     response = client.get(AUDIT_URL)
     assert response.status_code == 200
     data = response.json()["data"]
-    assert set(data) == {"logs", "total", "page", "per_page", "has_next"}
+    assert set(data) == {"logs", "total", "page", "per_page", "has_next", "total_is_estimate"}
+    assert (data["total"], data["total_is_estimate"]) == (2, False)
     assert set(data["logs"][0]) == ROW_FIELDS
     assert actions(response) == ["auth.login_failed", "auth.login"]  # newest first
     login_row = data["logs"][1]

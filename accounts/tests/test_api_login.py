@@ -22,6 +22,7 @@ def test_login_returns_the_contract_shape(api_client, user):
     assert data["token_type"] == "bearer"
     assert data["expires_in"] == 30 * 60
     assert data["user"] == {
+        "user_id": str(user.pk),
         "id": str(user.pk),
         "username": user.username,
         "role": "normal",

@@ -10,9 +10,11 @@ clients are refused every action (403, audited): they are not users and have no 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework.decorators import action
 
+from majed_vanna.api.filtering import filterset_parameters
 from majed_vanna.api.viewsets import BaseViewSet
 
 from .. import selectors, services
+from ..filters import UserFilter
 from ..serializers import (
     ConversationListOutputSerializer,
     ConversationSummarySerializer,
@@ -46,7 +48,6 @@ class UserViewSet(BaseViewSet):
     serializer_class = UserOutputSerializer  # for the schema; each action names its own serializers
     lookup_url_kwarg = "user_id"
     lookup_value_regex = "[^/]+"
-    filter_backends = []  # filtering happens in the selector (422 for bad values)
     required_permissions = {
         "list": "read_user",
         "create": "create_user",
@@ -65,16 +66,7 @@ class UserViewSet(BaseViewSet):
         return UserOutputSerializer(user, context={"locked_usernames": locked}).data
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("role", str, enum=["admin", "superuser", "normal"]),
-            OpenApiParameter("active", bool),
-            OpenApiParameter("search", str, description="Part of the username (case-insensitive)."),
-            OpenApiParameter(
-                "ordering",
-                str,
-                description="username, role, active, created_at, updated_at, last_login; prefix '-' to reverse.",
-            ),
-        ],
+        parameters=filterset_parameters(UserFilter),
         responses={200: UserListOutputSerializer},
         description="Users the caller may see (admins: everyone; superusers: normal users and themselves).",
     )

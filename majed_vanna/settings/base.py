@@ -219,7 +219,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": [],  # the request policy throttles by named scope (majed_vanna.api.scopes)
     "DEFAULT_PAGINATION_CLASS": "majed_vanna.api.pagination.EnvelopePagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Lists filter in their selector through a FilterSet (majed_vanna.api.filtering): 422 for a bad value.
+    "DEFAULT_FILTER_BACKENDS": [],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "majed_vanna.api.exception_handler.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
