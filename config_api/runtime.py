@@ -24,6 +24,7 @@ that way; from a coroutine every read does.
 import asyncio
 import logging
 import threading
+import time
 from typing import Any
 
 from django.conf import settings
@@ -40,7 +41,10 @@ LOCAL_STAMP_TTL = 2
 _NO_ROW = "-"
 
 _lock = threading.Lock()
-_memo: dict[str, Any] = {"stamp": None, "values": None}
+_memo: dict[str, Any] = {"stamp": None, "values": None, "confirmed_at": 0.0}
+# With Redis, a stamp read is a network round trip on every request: a stamp confirmed less than this long ago
+# is trusted without asking again (this process's own updates reset the memo at once).
+SHARED_STAMP_RECHECK_SECONDS = 1.0
 _refreshing = threading.Event()
 
 
@@ -79,6 +83,7 @@ def _load() -> dict[str, Any]:
     values = effective_values(config) if config is not None else default_values()
     with _lock:
         _memo["stamp"], _memo["values"] = _stamp_of(config.stamp if config else None), values
+        _memo["confirmed_at"] = time.monotonic()
     return values
 
 
@@ -114,9 +119,13 @@ def runtime_config_values(*, database: bool = True) -> dict[str, Any]:
     """The current runtime configuration (the provider registered with ``majed_vanna.runtime``).
 
     ``database=False``: no database access on this thread (see the module's docstring)."""
-    stamp = cache.get(STAMP_KEY)
     memo_stamp, memo_values = _memo["stamp"], _memo["values"]
+    recheck = SHARED_STAMP_RECHECK_SECONDS if getattr(settings, "REDIS_URL", None) else 0
+    if memo_values is not None and time.monotonic() - _memo["confirmed_at"] < recheck:
+        return memo_values
+    stamp = cache.get(STAMP_KEY)
     if stamp is not None and stamp == memo_stamp:
+        _memo["confirmed_at"] = time.monotonic()
         return memo_values
     if not database or _in_event_loop():
         _refresh_in_background()
@@ -137,7 +146,7 @@ def runtime_config_values_offline() -> dict[str, Any]:
 def publish_stamp(stamp: str | None = None) -> None:
     """Make an update visible: this process at once, the others through the (shared) cache."""
     with _lock:
-        _memo["stamp"], _memo["values"] = None, None
+        _memo["stamp"], _memo["values"], _memo["confirmed_at"] = None, None, 0.0
     if stamp is None:
         cache.delete(STAMP_KEY)
     else:

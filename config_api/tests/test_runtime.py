@@ -95,3 +95,23 @@ def test_database_false_never_queries(admin, django_assert_num_queries):
     while runtime._refreshing.is_set():
         assert time.monotonic() < deadline
         time.sleep(0.01)
+
+
+def test_with_a_shared_cache_the_stamp_is_asked_for_at_most_once_a_second(db, settings, monkeypatch):
+    """Redis is a network round trip: a request reads the configuration without one when the stamp was
+    confirmed less than a second ago, and sees an update again after that."""
+    from config_api import runtime
+
+    settings.REDIS_URL = "redis://shared.example:6379/0"  # only consulted for the re-check interval here
+    runtime.publish_stamp()
+    runtime.runtime_config_values()
+    asked = []
+    original = runtime.cache.get
+    monkeypatch.setattr(runtime.cache, "get", lambda *a, **k: asked.append(a) or original(*a, **k))
+    for _ in range(50):
+        runtime.runtime_config_values()
+    assert asked == []
+    later = time.monotonic() + 1.5
+    monkeypatch.setattr(runtime.time, "monotonic", lambda: later)
+    runtime.runtime_config_values()
+    assert len(asked) == 1

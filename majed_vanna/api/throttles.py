@@ -57,21 +57,41 @@ class RateState:
 
 
 def hit(*, scope: str, identity: str, rate: str) -> tuple[bool, RateState]:
-    """Count one request against ``scope`` for ``identity``; atomic in Redis (INCR)."""
+    """Count one request against ``scope`` for ``identity``; atomic in Redis (INCR), one round trip."""
     limit, period = parse_rate(rate)
     now = time.time()
     window = int(now // period)
-    key = f"rl:{scope}:{identity}:{period}:{window}"
-    if cache.add(key, 1, timeout=period + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=period + 1)
-            count = 1
+    count = increment(f"rl:{scope}:{identity}:{period}:{window}", ttl=period + 1)
     reset = (window + 1) * period
     return count <= limit, RateState(limit=limit, remaining=max(0, limit - count), reset=int(reset))
+
+
+def increment(key: str, *, ttl: int) -> int:
+    """Add one to a counter that expires ``ttl`` seconds after it was created; returns the new count.
+
+    On Redis this is one pipelined round trip (``INCR`` + ``EXPIRE NX``) instead of ``add`` then ``incr``;
+    django-redis stores integers unpickled, so ``cache.get`` reads the same counter.
+    """
+    client = _redis_client()
+    if client is not None:
+        full_key = cache.make_and_validate_key(key)
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(full_key)
+        pipe.expire(full_key, ttl, nx=True)
+        count, _ = pipe.execute()
+        return int(count)
+    if cache.add(key, 1, timeout=ttl):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=ttl)
+        return 1
+
+
+def _redis_client():
+    get_client = getattr(getattr(cache, "client", None), "get_client", None)
+    return get_client(write=True) if get_client is not None else None
 
 
 def record_rate_state(request, state: RateState) -> None:

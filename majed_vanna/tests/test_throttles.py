@@ -94,3 +94,27 @@ def test_two_server_processes_share_the_count(daphne_server):
     # The public health endpoint is throttled per IP across processes too.
     before = int(first.get("/api/v1/health/live").headers["X-RateLimit-Remaining"])
     assert int(second.get("/api/v1/health/live").headers["X-RateLimit-Remaining"]) == before - 1
+
+
+@requires_redis
+def test_a_hit_is_one_round_trip_to_redis_and_the_counter_expires(monkeypatch):
+    import redis.connection
+    from django.core.cache import cache
+
+    from majed_vanna.api.throttles import hit
+
+    sent = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command)
+        return original(self, command, check_health)
+
+    hit(scope="tests.rt", identity="ip:1", rate="5/minute")  # connect first: connecting is not the point
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    allowed, state = hit(scope="tests.rt", identity="ip:1", rate="5/minute")
+    assert allowed and state.remaining == 3
+    assert len(sent) == 1
+    key = next(k for k in cache.keys("rl:tests.rt:*"))
+    assert cache.get(key) == 2
+    assert 0 < cache.ttl(key) <= 61
