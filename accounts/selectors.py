@@ -1,13 +1,11 @@
 """Read-side helpers of the accounts app, for this app's views and for other apps."""
 
 import importlib
-import uuid
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
 from majed_vanna.api.filtering import filter_queryset
-from majed_vanna.exceptions import NotFoundError
 
 from . import lockout
 from .filters import AuditLogFilter, UserFilter
@@ -30,18 +28,6 @@ def user_visible_queryset(*, actor) -> QuerySet[User]:
     if role == Role.SUPERUSER:
         return User.objects.filter(Q(role=Role.NORMAL) | Q(pk=actor.pk))
     return User.objects.filter(pk=actor.pk)
-
-
-def user_get_visible(*, actor, user_id) -> User:
-    """The user with ``user_id`` if ``actor`` may see them; 404 otherwise (never reveal existence)."""
-    try:
-        pk = uuid.UUID(str(user_id))
-    except ValueError:
-        raise NotFoundError("User not found")
-    user = user_visible_queryset(actor=actor).filter(pk=pk).first()
-    if user is None:
-        raise NotFoundError("User not found")
-    return user
 
 
 def user_list(*, actor, params) -> QuerySet[User]:

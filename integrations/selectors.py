@@ -14,6 +14,11 @@ def client_list(*, params) -> QuerySet[IntegrationClient]:
     return filter_queryset(ClientFilter, params, queryset)
 
 
+def client_visible_queryset(*, actor) -> QuerySet[IntegrationClient]:
+    """Clients ``actor`` may see: every one, for the callers the view lets in (``manage_integrations``)."""
+    return IntegrationClient.objects.select_related("created_by")
+
+
 def client_get(*, client_id: str) -> IntegrationClient | None:
     return IntegrationClient.objects.select_related("created_by").filter(client_id=client_id).first()
 

@@ -6,7 +6,6 @@ from rest_framework.decorators import action
 
 from majed_vanna.api.filtering import filterset_parameters
 from majed_vanna.api.viewsets import BaseViewSet
-from majed_vanna.exceptions import NotFoundError
 
 from . import selectors, services
 from .filters import ClientFilter
@@ -61,11 +60,10 @@ class IntegrationClientViewSet(BaseViewSet):
     throttle_scope_prefix = "integrations"
     throttle_scopes = {"list": "integrations.list", "create": "integrations.create"}
 
-    def _client(self):
-        client = selectors.client_get(client_id=self.kwargs["client_id"])
-        if client is None:
-            raise NotFoundError("Integration client not found")
-        return client
+    not_found_message = "Integration client not found"
+
+    def visible_queryset(self, principal):
+        return selectors.client_visible_queryset(actor=principal)
 
     def list(self, request):
         return self.paginated(selectors.client_list(params=request.query_params), ClientOutputSerializer)
@@ -76,18 +74,18 @@ class IntegrationClientViewSet(BaseViewSet):
         return self.created(issued_data(issued), message="Integration client created; store the secret and key now")
 
     def retrieve(self, request, client_id=None):
-        return self.ok(ClientOutputSerializer(self._client()).data)
+        return self.ok(ClientOutputSerializer(self.get_object()).data)
 
     def partial_update(self, request, client_id=None):
         data = self.validated(ClientUpdateInputSerializer, request.data)
-        client = services.client_update(client=self._client(), actor=request.user, **data)
+        client = services.client_update(client=self.get_object(), actor=request.user, **data)
         return self.ok(ClientOutputSerializer(client).data, message="Integration client updated")
 
     def destroy(self, request, client_id=None):
-        services.client_revoke(client=self._client(), actor=request.user)
+        services.client_revoke(client=self.get_object(), actor=request.user)
         return self.deleted(message="Integration client revoked")
 
     @action(detail=True, methods=["post"])
     def rotate(self, request, client_id=None):
-        issued = services.client_rotate(client=self._client(), actor=request.user)
+        issued = services.client_rotate(client=self.get_object(), actor=request.user)
         return self.ok(issued_data(issued), message="Credentials rotated; store the new secret and key now")

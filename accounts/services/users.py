@@ -5,7 +5,8 @@ Rules enforced here, whatever the caller (API, admin site, commands):
 - nobody changes their own role or active flag, deletes themselves, or resets their own password here
   (``auth/change-password`` is the way); a user may change their own username;
 - deleting is a soft delete: inactive, every outstanding token revoked, audit kept.
-Callers are expected to have found ``user`` through ``selectors.user_get_visible`` (404 for hidden users).
+Callers are expected to have found ``user`` through ``selectors.user_visible_queryset`` (404 for hidden users:
+``BaseViewSet.get_object``).
 Refusals are audited (``permission.denied``) before the 403.
 """
 

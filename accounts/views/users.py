@@ -58,8 +58,10 @@ class UserViewSet(BaseViewSet):
     throttle_scope_prefix = "users"
     throttle_scopes = {"list": "users.list", "create": "users.create", "destroy": "users.delete"}
 
-    def _target(self):
-        return selectors.user_get_visible(actor=self.request.user, user_id=self.kwargs["user_id"])
+    not_found_message = "User not found"
+
+    def visible_queryset(self, principal):
+        return selectors.user_visible_queryset(actor=principal)
 
     def _out(self, user) -> dict:
         locked = selectors.user_lock_states(users=[user])
@@ -85,7 +87,7 @@ class UserViewSet(BaseViewSet):
 
     @extend_schema(responses={200: UserOutputSerializer})
     def retrieve(self, request, user_id=None):
-        return self.ok(self._out(self._target()))
+        return self.ok(self._out(self.get_object()))
 
     @extend_schema(
         request=UserUpdateInputSerializer,
@@ -104,7 +106,7 @@ class UserViewSet(BaseViewSet):
         return self._update(request, partial=True)
 
     def _update(self, request, *, partial: bool):
-        user = self._target()
+        user = self.get_object()
         serializer = UserUpdateInputSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         user = services.user_update(actor=request.user, user=user, data=dict(serializer.validated_data))
@@ -115,7 +117,7 @@ class UserViewSet(BaseViewSet):
         responses={200: OpenApiResponse(description="Deleted; data is null")},
     )
     def destroy(self, request, user_id=None):
-        services.user_delete(actor=request.user, user=self._target())
+        services.user_delete(actor=request.user, user=self.get_object())
         return self.deleted("User deleted")
 
     @extend_schema(
@@ -124,7 +126,7 @@ class UserViewSet(BaseViewSet):
     )
     @action(detail=True, methods=["get"])
     def conversations(self, request, user_id=None):
-        user = self._target()
+        user = self.get_object()
         self.results_key = "conversations"
         items = self.paginator.paginate_queryset(selectors.user_conversation_list(user=user), request, view=self)
         return self.ok(self.paginator.get_paginated_data(ConversationSummarySerializer(items, many=True).data))
@@ -132,14 +134,14 @@ class UserViewSet(BaseViewSet):
     @extend_schema(request=None, responses={200: UserOutputSerializer})
     @action(detail=True, methods=["post"])
     def unlock(self, request, user_id=None):
-        user = self._target()
+        user = self.get_object()
         was_locked = services.user_unlock(actor=request.user, user=user)
         return self.ok(self._out(user), "User unlocked" if was_locked else "User was not locked")
 
     @extend_schema(request=None, responses={200: ResetPasswordOutputSerializer})
     @action(detail=True, methods=["post"], url_path="reset-password", url_name="reset-password")
     def reset_password(self, request, user_id=None):
-        user = self._target()
+        user = self.get_object()
         temporary = services.user_reset_password(actor=request.user, user=user)
         data = {
             "user_id": str(user.pk),
