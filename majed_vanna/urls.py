@@ -12,7 +12,11 @@ api_v1 = [
     path("", include("health.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-v1:schema"), name="redoc"),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api-v1:schema", template_name="majed_vanna/redoc.html"),
+        name="redoc",
+    ),
 ]
 
 urlpatterns = [
