@@ -60,6 +60,8 @@ PORT = env_int("PORT", 7777)
 INSTALLED_APPS = [
     "daphne",
     "majed_vanna.admin_site.MajedVannaAdminConfig",  # django.contrib.admin with the password-change gate
+    # Before django.contrib.auth: its createsuperuser (password policy on every path, audited) replaces Django's.
+    "accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -74,7 +76,6 @@ INSTALLED_APPS = [
     "corsheaders",
     "channels",
     "majed_vanna",
-    "accounts",
     "integrations",
     "config_api",
     "agent",

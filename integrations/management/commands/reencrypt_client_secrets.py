@@ -1,12 +1,13 @@
 """``manage.py reencrypt_client_secrets``: re-encrypt every client secret with the newest key of
 ``INTEGRATIONS_ENCRYPTION_KEYS`` (step 2 of a key rotation; see the README "Integration clients")."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from integrations.services import client_secrets_reencrypt
+from majed_vanna.commands import OperatorCommand
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Re-encrypt integration client secrets with the newest INTEGRATIONS_ENCRYPTION_KEYS entry."
 
     def handle(self, *args, **options):
