@@ -35,6 +35,9 @@ SELF_LOCKED_FIELDS = ("role", "active", "must_change_password")
 
 
 def _actor_role(actor) -> str:
+    """The role the actor acts with: none when the account is inactive (like ``mv_permissions``)."""
+    if actor is None or not getattr(actor, "is_active", False):
+        return ""
     return getattr(actor, "role", "") or ""
 
 
