@@ -116,3 +116,11 @@ def test_restore_result_says_merged_for_audit_and_token_tables(backup, admin_cli
     for label in ("accounts.auditlog", "token_blacklist.outstandingtoken", "token_blacklist.blacklistedtoken"):
         assert tables[label]["action"] == "merged", label
         assert "rows" not in tables[label]
+
+
+def test_the_200_of_a_repeated_upload_is_documented(client):
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    responses = schema["paths"]["/api/v1/backups/upload"]["post"]["responses"]
+    assert {"200", "201"} <= set(responses)
+    assert "already in the catalog" in responses["200"]["description"]
+    assert "uploaded_name" in schema["components"]["schemas"]["BackupOutput"]["properties"]
