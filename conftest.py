@@ -1,4 +1,9 @@
-"""Fixtures shared by every app's tests."""
+"""Fixtures shared by every app's tests, and the rule that keeps the fast loop fast: a test that starts a
+real process (daphne, a Celery worker, ``manage.py`` in a subprocess) carries ``@pytest.mark.slow``, so
+``pytest -m "not slow"`` leaves it out. Checked twice: at collection (a test using a process fixture) and
+while running (any test without the marker that starts a process fails, whatever started it)."""
+
+import subprocess
 
 import pytest
 from django.core.cache import cache
@@ -9,6 +14,38 @@ from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from majed_vanna.roles import Role
 from majed_vanna.tests.fake_llm import fake_llm  # noqa: F401 - fixture: scriptable fake LLM server on 127.0.0.1
 from majed_vanna.tests.servers import daphne_server  # noqa: F401 - fixture: real daphne processes for tests
+
+# Fixtures that start real processes; a fixture built on one of them is seen through the fixture closure.
+PROCESS_FIXTURES = frozenset({"daphne_server", "real_worker"})
+SLOW_HINT = 'mark it @pytest.mark.slow (it starts a real process; the fast loop runs -m "not slow")'
+
+
+def pytest_collection_modifyitems(config, items):
+    unmarked = [
+        item.nodeid
+        for item in items
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("slow") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            f"{len(unmarked)} test(s) use a process fixture without the slow marker; "
+            f"{SLOW_HINT}:\n  " + "\n  ".join(unmarked)
+        )
+
+
+@pytest.fixture(autouse=True)
+def _processes_need_the_slow_marker(request, monkeypatch):
+    """A test without ``@pytest.mark.slow`` that starts a process (``run_manage``, ``start_daphne``,
+    ``subprocess``...) fails, naming the marker."""
+    if request.node.get_closest_marker("slow") is not None:
+        yield
+        return
+
+    def refuse(self, args, *more, **kwargs):
+        pytest.fail(f"{request.node.nodeid} started a process ({args!r:.120}): {SLOW_HINT}", pytrace=False)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+    yield
 
 
 @pytest.fixture(autouse=True)

@@ -176,16 +176,6 @@ class AuditLogAdmin(ReadOnlyModelAdmin):
     date_hierarchy = "timestamp"
 
 
-# django.contrib.auth and token_blacklist come before accounts in INSTALLED_APPS: their admin modules have
-# registered by now, and these lines take their pages away or over.
-if admin.site.is_registered(Group):
-    admin.site.unregister(Group)
-for _model in (OutstandingToken, BlacklistedToken):
-    if admin.site.is_registered(_model):
-        admin.site.unregister(_model)
-
-
-@admin.register(OutstandingToken)
 class OutstandingTokenAdmin(ReadOnlyModelAdmin):
     """Refresh tokens issued (read-only): revoking happens through logout, password changes and deactivation."""
 
@@ -205,7 +195,6 @@ class OutstandingTokenAdmin(ReadOnlyModelAdmin):
         return truncated(obj.user.username if obj.user_id else "-", 36)
 
 
-@admin.register(BlacklistedToken)
 class BlacklistedTokenAdmin(ReadOnlyModelAdmin):
     """Refresh tokens revoked (read-only): written by logout, password changes and deactivation."""
 
@@ -225,3 +214,17 @@ class BlacklistedTokenAdmin(ReadOnlyModelAdmin):
     @admin.display(description="Expires", ordering="token__expires_at")
     def expires(self, obj) -> str:
         return compact_datetime(obj.token.expires_at)
+
+
+def replace_third_party_pages(site=admin.site) -> None:
+    """Hide Groups (roles, not groups, drive permissions) and make the token-blacklist pages read-only.
+
+    Called from ``AccountsConfig.ready()``: by then the admin's autodiscovery has imported every app's admin
+    module, whatever the order of INSTALLED_APPS (accounts comes before django.contrib.auth, so that its
+    ``createsuperuser`` wins)."""
+    if site.is_registered(Group):
+        site.unregister(Group)
+    for model, model_admin in ((OutstandingToken, OutstandingTokenAdmin), (BlacklistedToken, BlacklistedTokenAdmin)):
+        if site.is_registered(model):
+            site.unregister(model)
+        site.register(model, model_admin)

@@ -11,3 +11,10 @@ class AccountsConfig(AppConfig):
         from .services.audit import audit_log_write
 
         set_audit_sink(audit_log_write)  # the core's audit_record() writes AuditLog rows through this
+
+        from django.apps import apps
+
+        if apps.is_installed("django.contrib.admin"):
+            from .admin import replace_third_party_pages
+
+            replace_third_party_pages()

@@ -103,6 +103,11 @@ class Backup(models.Model):
     restore_started_at = models.DateTimeField(null=True, blank=True)
     restored_at = models.DateTimeField(null=True, blank=True)
     restore_error = models.TextField(blank=True, default="")
+    # An uploaded archive's own file name (as the browser or client sent it); empty for backups made here.
+    uploaded_name = models.CharField(max_length=255, blank=True, default="")
+    # What the last restore did per table: {label: {"action": "replaced", "rows": n} or {"action": "merged",
+    # "rows_added": n}} (merged tables keep their newer rows, so "rows" would say nothing useful there).
+    restored_tables = models.JSONField(default=dict, blank=True)
 
     # The catalog is never backed up or replaced by a restore (config_api.backups.registry).
     backup_policy = "exclude"

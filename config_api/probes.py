@@ -35,7 +35,7 @@ def _result(status: str, message: str, started: float, **details) -> dict[str, A
 
 def _reason(exc: Exception, url: str) -> str:
     """A short, password-free reason from a driver error (the last line, URL masked)."""
-    text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    text = str(exc).strip().splitlines()[-1] if str(exc).strip() else "the driver gave no reason"
     password = urlsplit(url).password if "://" in url else None
     if password:
         text = text.replace(password, "********")

@@ -126,6 +126,7 @@ class BackupOutputSerializer(serializers.ModelSerializer):
             "kind",
             "status",
             "file_name",
+            "uploaded_name",
             "size_bytes",
             "sha256",
             "created_at",
@@ -140,7 +141,15 @@ class BackupOutputSerializer(serializers.ModelSerializer):
             "restore_started_at",
             "restored_at",
             "restore_error",
+            "restored_tables",
         ]
+        extra_kwargs = {
+            "uploaded_name": {"help_text": "The uploaded archive's own file name; empty for backups made here"},
+            "restored_tables": {
+                "help_text": 'What the last restore did per table: {"action": "replaced", "rows": n} or, for the '
+                'audit and token tables, {"action": "merged", "rows_added": n} (newer rows are kept)'
+            },
+        }
 
     def get_restore_status(self, obj) -> str | None:
         return obj.restore_status or None

@@ -139,7 +139,7 @@ class BackupViewSet(BaseViewSet):
         path = Path(backup.file_path) if backup.file_path else None
         if path is None or not path.is_file():
             raise NotFoundError("This backup has no archive file")
-        response = FileResponse(path.open("rb"), as_attachment=True, filename=backup.file_name)
+        response = FileResponse(path.open("rb"), as_attachment=True, filename=backup.uploaded_name or backup.file_name)
         response["Content-Type"] = "application/zip"
         response["X-Backup-SHA256"] = backup.sha256
         return response
@@ -158,11 +158,19 @@ class BackupViewSet(BaseViewSet):
 
     @extend_schema(
         request={"multipart/form-data": BackupUploadInputSerializer},
-        responses={201: BackupOutputSerializer},
+        responses={
+            201: BackupOutputSerializer,
+            200: OpenApiResponse(
+                BackupOutputSerializer,
+                description="This archive is already in the catalog: the existing backup, nothing stored twice",
+            ),
+        },
         summary="Upload an archive; verified (format, manifest, checksums, schema) before it is accepted",
     )
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
     def upload(self, request):
         data = self.validated(BackupUploadInputSerializer, request.data)
-        backup = backup_upload(actor=request.user, uploaded_file=data["file"])
+        backup, created = backup_upload(actor=request.user, uploaded_file=data["file"])
+        if not created:
+            return self.ok(BackupOutputSerializer(backup).data, "This archive is already in the catalog")
         return self.created(BackupOutputSerializer(backup).data, "Backup uploaded")

@@ -1,10 +1,14 @@
-"""URL wiring: every app's API under ``/api/v1/`` in the ``api-v1`` namespace, docs, and the admin."""
+"""URL wiring: the landing page, every app's API under ``/api/v1/`` in the ``api-v1`` namespace (with its
+index at ``/api/v1/``), docs, and the admin."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from .views import ApiIndexView, home
+
 api_v1 = [
+    re_path(r"^$", ApiIndexView.as_view(), name="root"),
     path("", include("accounts.urls")),
     path("", include("integrations.urls")),
     path("", include("config_api.urls")),
@@ -12,11 +16,17 @@ api_v1 = [
     path("", include("health.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-v1:schema"), name="redoc"),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api-v1:schema", template_name="majed_vanna/redoc.html"),
+        name="redoc",
+    ),
 ]
 
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
+    re_path(r"^api/v1$", ApiIndexView.as_view()),  # the index answers without the trailing slash too
     path("api/v1/", include((api_v1, "api-v1"), namespace="api-v1")),
 ]
 

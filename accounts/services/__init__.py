@@ -11,6 +11,7 @@ from .auth import LoginResult, auth_login, auth_logout, auth_password_change, au
 from .users import (
     generate_temporary_password,
     user_create,
+    user_create_by_operator,
     user_delete,
     user_reset_password,
     user_unlock,
@@ -30,6 +31,7 @@ __all__ = [
     "generate_temporary_password",
     "scrub",
     "user_create",
+    "user_create_by_operator",
     "user_delete",
     "user_reset_password",
     "user_unlock",

@@ -36,6 +36,9 @@ SELF_LOCKED_FIELDS = ("role", "active", "must_change_password")
 
 
 def _actor_role(actor) -> str:
+    """The role the actor acts with: none when the account is inactive (like ``mv_permissions``)."""
+    if actor is None or not getattr(actor, "is_active", False):
+        return ""
     return getattr(actor, "role", "") or ""
 
 
@@ -83,6 +86,32 @@ def user_create(*, actor, username: str, password: str, role: str, must_change_p
             resource="user",
             resource_id=user.pk,
             details={"username": user.username, "role": role, "must_change_password": must_change_password},
+        )
+    return user
+
+
+def user_create_by_operator(*, username: str, password: str, role: str, actor_name: str) -> User:
+    """A user created from the command line (``createsuperuser``, ``seed_demo``): no acting user, so no role
+    check, but the same username rules and password policy as the API, and the same ``user.create`` audit
+    row (the actor is named by ``actor_name``, e.g. ``manage.py``)."""
+    username = lockout.normalize_username(username)
+    user = User(username=username, role=role)
+    try:
+        user.full_clean(exclude=["password"], validate_unique=False)
+    except DjangoValidationError as exc:
+        raise ValidationFailedError(details=exc.message_dict)
+    _check_username_free(username)
+    _check_password_policy(password, user)
+    user.set_password(password)
+    with transaction.atomic():
+        _save(user)
+        audit_record(
+            action="user.create",
+            actor_id="",
+            actor_name=actor_name,
+            resource="user",
+            resource_id=user.pk,
+            details={"username": user.username, "role": role, "must_change_password": False},
         )
     return user
 

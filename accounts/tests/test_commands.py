@@ -76,3 +76,76 @@ def test_prune_audit():
     assert not AuditLog.objects.filter(action="old.event").exists()
     with pytest.raises(CommandError):
         run("prune_audit", "--older-than-days", "0")
+
+
+# --- createsuperuser: the password policy on every path, audited like the API -----------------------------
+
+
+@pytest.mark.parametrize("password", ["short", "12345678901234", "password1234"])
+def test_createsuperuser_noinput_refuses_a_password_the_policy_refuses(monkeypatch, password):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", password)
+    with pytest.raises(CommandError):
+        run("createsuperuser", "--noinput", "--username", "ops@example.com")
+    assert not User.objects.exists()
+    assert not AuditLog.objects.filter(action="user.create").exists()
+
+
+def test_createsuperuser_is_audited_like_the_api(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "operator-password-123")
+    output = run("createsuperuser", "--noinput", "--username", "ops@example.com")
+    assert "Created ops@example.com (role admin)" in output
+    user = User.objects.get(username="ops@example.com")
+    row = AuditLog.objects.get(action="user.create")
+    assert (row.username, row.user_id, row.resource_id) == ("manage.py", "", str(user.pk))
+    assert row.details["role"] == "admin" and "operator-password-123" not in str(row.details)
+
+
+def test_createsuperuser_refuses_an_existing_username(monkeypatch, admin):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "operator-password-123")
+    with pytest.raises(CommandError, match="already exists"):
+        run("createsuperuser", "--noinput", "--username", admin.username.upper())
+
+
+def test_createsuperuser_username_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "env@example.com")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "operator-password-123")
+    run("createsuperuser", "--noinput")
+    assert User.objects.get(username="env@example.com").role == "admin"
+
+
+@pytest.fixture
+def typed_passwords(monkeypatch):
+    """The passwords an operator types at the getpass prompts, in order."""
+    answers: list[str] = []
+
+    def getpass(prompt=""):
+        if not answers:
+            raise EOFError
+        return answers.pop(0)
+
+    monkeypatch.setattr("accounts.management.commands.createsuperuser.getpass.getpass", getpass)
+    return answers
+
+
+def test_createsuperuser_interactive_asks_again_and_never_offers_a_bypass(typed_passwords, capsys):
+    typed_passwords.extend(["short", "short", "operator-password-123", "operator-password-123"])
+    call_command("createsuperuser", stdin=StringIO("Ops@Example.com\n"))
+    captured = capsys.readouterr()
+    assert "too short" in captured.err and "Bypass" not in captured.out + captured.err
+    user = User.objects.get(username="ops@example.com")
+    assert user.role == "admin" and user.check_password("operator-password-123")
+
+
+def test_createsuperuser_interactive_gives_up_after_three_weak_passwords(typed_passwords):
+    typed_passwords.extend(["short"] * 6)
+    with pytest.raises(CommandError, match="No acceptable password"):
+        call_command("createsuperuser", "--username", "ops@example.com", stdout=StringIO(), stderr=StringIO())
+    assert not User.objects.exists()
+
+
+def test_createsuperuser_interactive_without_a_terminal_refuses(typed_passwords):
+    with pytest.raises(CommandError, match="No password given"):
+        call_command("createsuperuser", "--username", "ops@example.com", stdout=StringIO())
+    with pytest.raises(CommandError, match="No email address"):
+        call_command("createsuperuser", stdout=StringIO(), stdin=StringIO(""))
+    assert not User.objects.exists()

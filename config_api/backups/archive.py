@@ -249,8 +249,12 @@ def verify_archive(path: Path, *, expected_sha256: str | None = None) -> dict[st
                     raise ArchiveError(f"Table {entry['label']} does not match its checksum or row count.")
             if payload.hexdigest() != manifest["payload_sha256"]:
                 raise ArchiveError("The payload checksum does not match the manifest.")
-    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError) as exc:
-        raise ArchiveError(f"The archive is damaged or incomplete ({type(exc).__name__}).")
+    except zipfile.BadZipFile:
+        raise ArchiveError("The file is not a zip archive, or it is damaged or incomplete.")
+    except (zlib.error, EOFError, KeyError):
+        raise ArchiveError("The archive is damaged or incomplete: a table file cannot be decompressed.")
+    except OSError as exc:
+        raise ArchiveError(f"The archive cannot be read: {(exc.strerror or 'input/output error').lower()}.")
     return manifest
 
 

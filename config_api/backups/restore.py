@@ -8,7 +8,7 @@ at a row the restore removed are handled like ``on_delete`` would: set to NULL, 
 """
 
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,26 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 
 from ..runtime import publish_stamp
-from .archive import ArchiveError, Progress, iter_rows, verify_archive
+from .archive import ArchiveError, iter_rows, verify_archive
 from .registry import Table, application_tables
 
 BATCH_ROWS = 500
+# Per table, what a restore did: {"action": "replaced", "rows": n} or {"action": "merged", "rows_added": n}.
+TableOutcome = dict[str, Any]
+RestoreProgress = Callable[[str, TableOutcome], None] | None
+
+
+def table_outcome(table: Table, written: int) -> TableOutcome:
+    if table.policy == "merge":
+        return {"action": "merged", "rows_added": written}
+    return {"action": "replaced", "rows": written}
+
+
+def describe_outcome(label: str, outcome: TableOutcome) -> str:
+    """One line for people: ``replaced accounts.user: 4 rows`` / ``merged accounts.auditlog: ...``."""
+    if outcome["action"] == "merged":
+        return f"merged {label}: {outcome['rows_added']} missing rows added, newer rows kept"
+    return f"replaced {label}: {outcome['rows']} rows"
 
 
 def _batches(iterable: Iterator, size: int) -> Iterator[list]:
@@ -34,7 +50,7 @@ def _instances(model: type[models.Model], rows: list[dict[str, Any]]) -> list[mo
     try:
         return [model(**{name: fields[name].to_python(value) for name, value in row.items()}) for row in rows]
     except KeyError as exc:
-        raise ArchiveError(f"Table {model._meta.label_lower} has an unknown column {exc}.")
+        raise ArchiveError(f"Table {model._meta.label_lower} has an unknown column {exc.args[0]!r}.")
 
 
 def _insert(table: Table, rows: Iterator[dict[str, Any]]) -> int:
@@ -82,24 +98,28 @@ def _reset_sequences(tables: list[Table]) -> None:
                 cursor.execute(sql)
 
 
-def restore_archive(path: Path, *, expected_sha256: str | None = None, progress: Progress = None) -> dict[str, Any]:
+def restore_archive(
+    path: Path, *, expected_sha256: str | None = None, progress: RestoreProgress = None
+) -> tuple[dict[str, Any], dict[str, TableOutcome]]:
     """Verify ``path`` (checksum, manifest, schema) and replace the application data with its content.
 
-    Raises ``ArchiveError`` (nothing changed) or a database error (rolled back, nothing changed).
+    Returns the manifest and what was done per table (``table_outcome``). Raises ``ArchiveError`` (nothing
+    changed) or a database error (rolled back, nothing changed).
     """
     manifest = verify_archive(path, expected_sha256=expected_sha256)
     tables = application_tables()
     entries = {entry["label"]: entry for entry in manifest["tables"]}
     replaced = {table.model for table in tables if table.policy == "replace"}
+    outcomes: dict[str, TableOutcome] = {}
     with zipfile.ZipFile(path) as zf, transaction.atomic():
         with connection.cursor() as cursor:
             for table in reversed(tables):  # children first
                 if table.policy == "replace":
                     cursor.execute(f"DELETE FROM {connection.ops.quote_name(table.model._meta.db_table)}")  # noqa: S608
         for table in tables:  # parents first
-            written = _insert(table, iter_rows(zf, entries[table.label]))
+            outcomes[table.label] = table_outcome(table, _insert(table, iter_rows(zf, entries[table.label])))
             if progress:
-                progress(table.label, written)
+                progress(table.label, outcomes[table.label])
         _repair_dangling_references(replaced)
         _reset_sequences(tables)
         connection.check_constraints(table_names=[table.model._meta.db_table for table in tables])
@@ -109,4 +129,4 @@ def restore_archive(path: Path, *, expected_sha256: str | None = None, progress:
                 raise ArchiveError(f"Table {table.label} holds {count} rows after the restore, expected {expected}.")
     # The configuration row was replaced: make every process re-read it (see config_api.runtime).
     publish_stamp(None)
-    return manifest
+    return manifest, outcomes

@@ -13,7 +13,7 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from django.db import OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -24,7 +24,7 @@ from majed_vanna.exceptions import ConflictError, ValidationFailedError
 
 from ..models import Backup, BackupKind, BackupStatus
 from .archive import ArchiveError, Progress, sha256_file, verify_archive, write_archive
-from .restore import restore_archive
+from .restore import RestoreProgress, TableOutcome, restore_archive
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,21 @@ def backup_dir() -> Path:
 
 
 def describe_error(exc: BaseException) -> str:
-    return (str(exc) if isinstance(exc, ArchiveError) else f"{type(exc).__name__}: {exc}")[:ERROR_MAX]
+    """A message for people (API, admin, audit, commands): never a Python exception name or a raw driver
+    message; the log gets the details of anything unexpected."""
+    if isinstance(exc, ArchiveError):
+        text = str(exc)
+    elif isinstance(exc, IntegrityError):
+        text = "The data breaks a database constraint (a duplicate key or a reference to a missing row)."
+    elif isinstance(exc, DatabaseError):
+        text = "The database refused the operation (it may be locked, unreachable or out of space)."
+    elif isinstance(exc, OSError):
+        reason = (exc.strerror or "input/output error").lower()
+        text = f"A backup file or directory could not be read or written: {reason}."
+    else:
+        logger.error("Backup or restore failed unexpectedly", exc_info=exc)
+        text = "An unexpected error occurred; the server log has the details."
+    return text[:ERROR_MAX]
 
 
 @transaction.atomic
@@ -68,6 +82,30 @@ def backup_request(*, actor, kind: str = BackupKind.MANUAL) -> Backup:
     )
     transaction.on_commit(lambda: backup_create_task.delay(str(backup.pk)))
     return backup
+
+
+def backup_create_now(*, actor_name: str, progress: Progress = None) -> Backup:
+    """``manage.py backup``: record, audit (``backup.create``) and write a backup synchronously.
+
+    On failure the row is marked failed (with a message for people) and the error is raised again.
+    """
+    with transaction.atomic():
+        backup = Backup(kind=BackupKind.COMMAND, created_by_name=actor_name)
+        backup.full_clean()
+        backup.save()
+        audit_record(
+            action="backup.create",
+            actor_name=actor_name,
+            actor_id="",
+            resource="backup",
+            resource_id=backup.pk,
+            details={"kind": BackupKind.COMMAND},
+        )
+    try:
+        return backup_run(backup_id=backup.pk, progress=progress)
+    except Exception as exc:
+        backup_record_error(backup_id=backup.pk, exc=exc, final=True)
+        raise
 
 
 def backup_run(*, backup_id, progress: Progress = None) -> Backup:
@@ -122,9 +160,27 @@ def backup_delete(*, actor, backup: Backup) -> None:
         transaction.on_commit(lambda: Path(path).unlink(missing_ok=True))
 
 
-def backup_upload(*, actor, uploaded_file) -> Backup:
+def uploaded_file_name(uploaded_file) -> str:
+    """The client's file name, without any directory part (browsers and clients may send one)."""
+    name = str(getattr(uploaded_file, "name", "") or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name[:255]
+
+
+def backup_find_same_archive(*, sha256: str) -> Backup | None:
+    """A finished backup in the catalog whose archive (still on disk) has exactly these bytes."""
+    for backup in Backup.objects.filter(sha256=sha256, status=BackupStatus.SUCCEEDED).order_by("created_at"):
+        if backup.file_path and Path(backup.file_path).is_file():
+            return backup
+    return None
+
+
+def backup_upload(*, actor, uploaded_file) -> tuple[Backup, bool]:
     """Store an uploaded archive after verifying it (format, manifest, checksums, schema); otherwise 422
-    ``file`` and nothing is kept. The file is streamed to disk in chunks, never read whole."""
+    ``file`` and nothing is kept. The file is streamed to disk in chunks, never read whole.
+
+    Returns ``(backup, created)``: an archive already in the catalog (same sha256, file present) is not
+    stored twice; the existing backup comes back with ``created`` false (and nothing is audited: nothing
+    changed)."""
     directory = backup_dir()
     fd, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=".zip.part", dir=directory)
     tmp = Path(tmp_name)
@@ -136,6 +192,10 @@ def backup_upload(*, actor, uploaded_file) -> Backup:
             manifest = verify_archive(tmp)
         except ArchiveError as exc:
             raise ValidationFailedError("The uploaded file is not a usable backup", details={"file": [str(exc)]})
+        sha256 = sha256_file(tmp)
+        existing = backup_find_same_archive(sha256=sha256)
+        if existing is not None:
+            return existing, False
         created_by_id, created_by_name = _actor_fields(actor)
         now = timezone.now()
         final = None
@@ -146,7 +206,8 @@ def backup_upload(*, actor, uploaded_file) -> Backup:
                     status=BackupStatus.SUCCEEDED,
                     manifest=manifest,
                     size_bytes=tmp.stat().st_size,
-                    sha256=sha256_file(tmp),
+                    sha256=sha256,
+                    uploaded_name=uploaded_file_name(uploaded_file),
                     started_at=now,
                     finished_at=now,
                     created_by_id=created_by_id,
@@ -162,13 +223,17 @@ def backup_upload(*, actor, uploaded_file) -> Backup:
                     actor=actor,
                     resource="backup",
                     resource_id=backup.pk,
-                    details={"size_bytes": backup.size_bytes, "sha256": backup.sha256},
+                    details={
+                        "size_bytes": backup.size_bytes,
+                        "sha256": backup.sha256,
+                        "uploaded_name": backup.uploaded_name,
+                    },
                 )
         except BaseException:
             if final is not None:  # the catalog row was rolled back: the file must not stay behind
                 final.unlink(missing_ok=True)
             raise
-        return backup
+        return backup, True
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -192,7 +257,9 @@ def restore_request(*, actor, backup: Backup) -> Backup:
     return backup
 
 
-def restore_run(*, backup_id, actor_id: str = "", actor_name: str = "system", progress: Progress = None) -> Backup:
+def restore_run(
+    *, backup_id, actor_id: str = "", actor_name: str = "system", progress: RestoreProgress = None
+) -> Backup:
     """Verify the catalog checksum and the archive, then restore it all-or-nothing; audited afterwards.
 
     A refused or failed restore is recorded (``restore_status`` failed, ``restore_error``) and audited
@@ -201,7 +268,7 @@ def restore_run(*, backup_id, actor_id: str = "", actor_name: str = "system", pr
     Backup.objects.filter(pk=backup_id).update(restore_status=BackupStatus.RUNNING, restore_started_at=timezone.now())
     backup = Backup.objects.get(pk=backup_id)
     try:
-        manifest = restore_archive(Path(backup.file_path), expected_sha256=backup.sha256, progress=progress)
+        _manifest, outcomes = restore_archive(Path(backup.file_path), expected_sha256=backup.sha256, progress=progress)
     except FileNotFoundError as exc:
         restore_mark_failed(
             backup_id=backup_id, exc=ArchiveError("The archive file is missing."), actor=(actor_id, actor_name)
@@ -214,9 +281,9 @@ def restore_run(*, backup_id, actor_id: str = "", actor_name: str = "system", pr
         restore_mark_failed(backup_id=backup_id, exc=exc, actor=(actor_id, actor_name))
         raise
     Backup.objects.filter(pk=backup_id).update(
-        restore_status=BackupStatus.SUCCEEDED, restored_at=timezone.now(), restore_error=""
+        restore_status=BackupStatus.SUCCEEDED, restored_at=timezone.now(), restore_error="", restored_tables=outcomes
     )
-    _audit_restore(backup, actor_id, actor_name, rows={t["label"]: t["rows"] for t in manifest["tables"]})
+    _audit_restore(backup, actor_id, actor_name, tables=outcomes)
     return Backup.objects.get(pk=backup_id)
 
 
@@ -235,23 +302,27 @@ def restore_mark_failed(*, backup_id, exc: BaseException, actor: tuple[str, str]
         _audit_restore(backup, actor[0], actor[1], error=describe_error(exc))
 
 
-def _audit_restore(backup: Backup, actor_id: str, actor_name: str, *, error: str = "", rows=None) -> None:
+def _audit_restore(backup: Backup, actor_id: str, actor_name: str, *, error: str = "", tables=None) -> None:
     audit_record(
         action="backup.restore",
         actor_id=actor_id,
         actor_name=actor_name,
         resource="backup",
         resource_id=backup.pk,
-        details={"sha256": backup.sha256, **({"rows": rows} if rows else {})},
+        details={"sha256": backup.sha256, **({"tables": tables} if tables else {})},
         success=not error,
         error_message=error,
     )
 
 
-def restore_file(*, path: Path, progress: Progress = None, actor_name: str = "manage.py") -> dict:
-    """``manage.py restore <file>``: verify and restore an archive that need not be in the catalog."""
+def restore_file(
+    *, path: Path, progress: RestoreProgress = None, actor_name: str = "manage.py"
+) -> dict[str, TableOutcome]:
+    """``manage.py restore <file>``: verify and restore an archive that need not be in the catalog.
+
+    Returns what was done per table (``restore.table_outcome``); audited (``backup.restore``) either way."""
     try:
-        manifest = restore_archive(path, progress=progress)
+        manifest, outcomes = restore_archive(path, progress=progress)
     except Exception as exc:
         audit_record(
             action="backup.restore",
@@ -267,9 +338,9 @@ def restore_file(*, path: Path, progress: Progress = None, actor_name: str = "ma
         actor_name=actor_name,
         resource="backup_file",
         resource_id=path.name[:64],
-        details={"payload_sha256": manifest["payload_sha256"]},
+        details={"payload_sha256": manifest["payload_sha256"], "tables": outcomes},
     )
-    return manifest
+    return outcomes
 
 
 def backups_prune(*, actor=None) -> list[str]:

@@ -228,3 +228,10 @@ def test_openapi_documents_both_endpoints():
         assert envelope["properties"]["data"] == {"$ref": "#/components/schemas/ConnectionTestOutput"}
         assert words in operation["description"]  # the view's own docstring, not a placeholder
         assert {"jwtAuth": []} in operation["security"]
+
+
+def test_a_driver_error_without_text_is_not_shown_as_its_class_name():
+    assert probes._reason(TimeoutError(), "postgres://u:pw@db/x") == "the driver gave no reason"
+    assert probes._reason(sqlite3.OperationalError("unable to open database file"), "sqlite:///x.db") == (
+        "unable to open database file"
+    )

@@ -132,6 +132,7 @@ def test_upload_failing_after_the_move_leaves_no_file_behind(backup, admin, tmp_
         raise RuntimeError("audit store down")
 
     monkeypatch.setattr(services, "audit_record", broken_audit)
+    Backup.objects.filter(pk=backup.pk).update(sha256="")  # not in the catalog yet, so the upload is stored
     directory = Path(backup.file_path).parent
     before = sorted(p.name for p in directory.iterdir())
     upload = SimpleUploadedFile("mine.zip", Path(backup.file_path).read_bytes())

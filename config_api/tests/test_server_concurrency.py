@@ -22,6 +22,8 @@ import pytest
 
 from majed_vanna.tests.servers import run_manage, server_env
 
+pytestmark = pytest.mark.slow  # every test here starts real processes (daphne, manage.py)
+
 PASSWORD = "Daphne-concurrency-Pw-7"
 DELAY = 3.0  # seconds the fake LLM and the silent database keep the connection tests waiting
 QUICK = 1.0  # a sync endpoint must answer well within this meanwhile

@@ -30,6 +30,7 @@ def test_unhealthy_raises_with_exit_code_1(db, capsys):
     assert report_from(capsys.readouterr().out)["checks"]["cache"]["status"] == "unhealthy"
 
 
+@pytest.mark.slow
 def test_exit_code_of_the_real_command_when_the_database_is_unreachable(tmp_path):
     env = server_env(
         data_dir=tmp_path,

@@ -1,5 +1,6 @@
 """Request metrics across server processes (``majed_vanna.metrics``)."""
 
+import pytest
 from django.core.cache import cache
 
 from majed_vanna import metrics
@@ -31,6 +32,7 @@ def test_cluster_snapshot_adds_up_other_processes():
     assert combined["error_rate"] > 0
 
 
+@pytest.mark.slow
 @requires_redis
 def test_a_serving_process_publishes_its_figures(daphne_server):
     server = daphne_server(env={"METRICS_PUBLISH_SECONDS": "1"})

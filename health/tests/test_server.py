@@ -3,8 +3,11 @@
 import asyncio
 
 import httpx
+import pytest
 
 from majed_vanna.tests.servers import closed_port
+
+pytestmark = pytest.mark.slow  # every test here starts real processes (daphne, manage.py)
 
 
 def test_daphne_answers_health(daphne_server):

@@ -67,6 +67,7 @@ urlpatterns = [
     path("api/v1/_probe/limited", LimitedProbe.as_view()),
     path("api/v1/_probe/public", PublicProbe.as_view()),
     path("api/v1/_probe/files/<str:name>", ChatProbe.as_view()),
+    re_path(r"^$", ChatProbe.as_view()),  # "/" too (the project's landing page): e.g. a path cut at a "#"
     *project_urlpatterns,
     # Any other path reaches a probe too, so a request whose path was altered meets authentication, not a 404.
     re_path(r"", ChatProbe.as_view()),

@@ -60,6 +60,8 @@ PORT = env_int("PORT", 7777)
 INSTALLED_APPS = [
     "daphne",
     "majed_vanna.admin_site.MajedVannaAdminConfig",  # django.contrib.admin with the password-change gate
+    # Before django.contrib.auth: its createsuperuser (password policy on every path, audited) replaces Django's.
+    "accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -70,10 +72,10 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files (no CDN)
     "corsheaders",
     "channels",
     "majed_vanna",
-    "accounts",
     "integrations",
     "config_api",
     "agent",
@@ -242,6 +244,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The docs pages load Swagger UI and ReDoc from our own static files (drf-spectacular-sidecar, pinned in
+    # requirements.txt), so they work offline; Swagger UI does not send the schema to an online validator.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # Several resources have a "status" enum; name each so the schema is stable.
     "ENUM_NAME_OVERRIDES": {
         "IntegrationClientStatusEnum": "integrations.models.ClientStatus",

@@ -94,6 +94,7 @@ def test_middleware_chain_is_not_adapted_to_sync_under_asgi(caplog, settings):
     settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
     reason="counts a server's TCP connections to PostgreSQL (CI's second run)",
 )
+@pytest.mark.slow
 def test_default_rate_lookup_leaves_no_database_connection_open(daphne_server):
     """An async view without a declared rate reads the runtime configuration (a database query when the
     stamp is not cached). That read must happen on the request's own thread, whose connection Django closes

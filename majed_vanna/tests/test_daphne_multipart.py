@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 EMPTY_MULTIPART = b"--c637e12e2b1a998d80d1b087531af51c--\r\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["/api/v1/auth/refresh", "/api/v1/auth/login"])
 def test_malformed_multipart_gets_the_error_envelope(daphne_server, path):
     server = daphne_server()

@@ -4,7 +4,11 @@ files (WhiteNoise) and writes JSON logs carrying the request id."""
 import json
 import secrets
 
+import pytest
+
 from majed_vanna.tests.servers import run_manage, server_env
+
+pytestmark = pytest.mark.slow  # every test here starts real processes (daphne, manage.py)
 
 
 def production_env(data_dir, **extra) -> dict:

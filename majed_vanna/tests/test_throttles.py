@@ -80,6 +80,7 @@ def test_default_rate_comes_from_the_runtime_configuration(api_client):
         set_runtime_config_provider(None)
 
 
+@pytest.mark.slow
 @requires_redis
 def test_two_server_processes_share_the_count(daphne_server):
     """Two daphne processes on one Redis: hits on one reduce Remaining on the other (REDIS_URL only)."""

@@ -1,11 +1,12 @@
 """``manage.py prune_audit --older-than-days N``: audit-log retention."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts import services
+from majed_vanna.commands import OperatorCommand
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Delete audit rows older than N days (the pruning itself is audited)."
 
     def add_arguments(self, parser):

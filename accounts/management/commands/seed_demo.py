@@ -2,19 +2,18 @@
 password from ``MV_ADMIN_PASSWORD`` or a generated one, printed once when the account is created."""
 
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.core.management.base import CommandError
 
 from accounts import services
 from accounts.models import User
 from accounts.permissions import Role
+from majed_vanna.commands import OperatorCommand
+from majed_vanna.exceptions import ValidationFailedError
 
 DEMO_ADMIN = "admin@example.com"
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Create the demo admin account (admin@example.com) if it does not exist."
 
     def handle(self, *args, **options):
@@ -25,21 +24,13 @@ class Command(BaseCommand):
         generated = not password
         if generated:
             password = services.generate_temporary_password()
-        else:
-            try:
-                validate_password(password, user=User(username=DEMO_ADMIN))
-            except ValidationError as exc:
-                raise CommandError("MV_ADMIN_PASSWORD is not acceptable: " + " ".join(exc.messages))
-        with transaction.atomic():
-            user = User.objects.create_user(DEMO_ADMIN, password, role=Role.ADMIN)
-            services.audit_record(
-                action="user.create",
-                actor_id="",
-                actor_name="manage.py seed_demo",
-                resource="user",
-                resource_id=user.pk,
-                details={"username": DEMO_ADMIN, "role": Role.ADMIN},
+        try:
+            services.user_create_by_operator(
+                username=DEMO_ADMIN, password=password, role=Role.ADMIN, actor_name="manage.py seed_demo"
             )
+        except ValidationFailedError as exc:
+            reasons = " ".join(message for messages in (exc.details or {}).values() for message in messages)
+            raise CommandError(f"MV_ADMIN_PASSWORD is not acceptable: {reasons or exc.message}")
         if generated:
             self.stdout.write(f"Created {DEMO_ADMIN} (admin) with password: {password}")
             self.stdout.write("This password is shown only once; set MV_ADMIN_PASSWORD to choose your own.")

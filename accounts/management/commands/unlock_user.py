@@ -1,12 +1,13 @@
 """``manage.py unlock_user <username>``: lift a login lockout (contract §3, §7)."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts import lockout, services
 from accounts.models import User
+from majed_vanna.commands import OperatorCommand
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Lift the login lockout of a user (after repeated failed logins)."
 
     def add_arguments(self, parser):

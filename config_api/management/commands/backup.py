@@ -1,26 +1,25 @@
-"""``manage.py backup``: write a backup now (synchronously), printing each table as it is written."""
+"""``manage.py backup``: write a backup now (synchronously), printing each table as it is written.
+Audited like ``POST backups`` (``backup.create``, actor ``manage.py``)."""
 
-from django.core.management.base import BaseCommand, CommandError
+from config_api.backups.services import backup_create_now, describe_error
+from majed_vanna.commands import Error, OperatorCommand
 
-from config_api.backups.services import backup_record_error, backup_run
-from config_api.models import Backup, BackupKind
+ACTOR = "manage.py"
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Back up all application data into backup_path and add it to the catalog."
 
     def handle(self, *args, **options):
-        backup = Backup.objects.create(kind=BackupKind.COMMAND, created_by_name="manage.py")
-        self.stdout.write(f"Backup {backup.pk}: writing tables")
+        self.stdout.write("Writing a backup")
 
         def progress(label: str, rows: int) -> None:
             self.stdout.write(f"  {label}: {rows} rows")
 
         try:
-            backup = backup_run(backup_id=backup.pk, progress=progress)
+            backup = backup_create_now(actor_name=ACTOR, progress=progress)
         except Exception as exc:
-            backup_record_error(backup_id=backup.pk, exc=exc, final=True)
-            raise CommandError(f"Backup failed: {type(exc).__name__}: {exc}")
+            raise Error(f"Backup failed: {describe_error(exc)}")
         self.stdout.write(self.style.SUCCESS(f"Backup {backup.pk} succeeded"))
         self.stdout.write(f"  file: {backup.file_path}")
         self.stdout.write(f"  size: {backup.size_bytes} bytes")

@@ -1,12 +1,11 @@
 """``manage.py prune_backups``: delete backups older than backup_retention_days (rows and files)."""
 
-from django.core.management.base import BaseCommand, CommandError
-
-from config_api.backups.services import backups_prune
+from config_api.backups.services import backups_prune, describe_error
 from config_api.runtime import runtime_config_values
+from majed_vanna.commands import Error, OperatorCommand
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Delete backups older than the configured retention (backup_retention_days)."
 
     def handle(self, *args, **options):
@@ -15,7 +14,7 @@ class Command(BaseCommand):
         try:
             removed = backups_prune()
         except Exception as exc:
-            raise CommandError(f"Pruning failed: {type(exc).__name__}: {exc}")
+            raise Error(f"Pruning failed: {describe_error(exc)}")
         for backup_id in removed:
             self.stdout.write(f"  deleted {backup_id}")
         self.stdout.write(self.style.SUCCESS(f"{len(removed)} backup(s) deleted"))

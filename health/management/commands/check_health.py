@@ -3,13 +3,14 @@ when the service is unhealthy (contract §7)."""
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from health.registry import UNHEALTHY
 from health.runner import health_report_sync
+from majed_vanna.commands import OperatorCommand
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Run every health check; print the report as JSON; exit 1 when unhealthy."
 
     def handle(self, *args, **options):

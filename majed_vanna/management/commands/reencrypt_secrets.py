@@ -7,12 +7,13 @@ the apps register (``majed_vanna.crypto.register_encrypted_field``): the LLM API
 configuration and the integration clients' signing secrets.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from majed_vanna.commands import OperatorCommand
 from majed_vanna.crypto import encrypted_fields
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Re-encrypt every stored secret (LLM API key, integration client secrets) with the newest key."
 
     def add_arguments(self, parser):

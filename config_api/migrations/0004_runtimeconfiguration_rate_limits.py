@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("config_api", "0002_rate_limit_defaults_from_environment"),
+        ("config_api", "0003_backup_uploaded_name_restored_tables"),
     ]
 
     operations = [
