@@ -6,7 +6,6 @@ from django.shortcuts import render
 from django.views import defaults
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
 
 from .api.envelope import error_response
 from .api.viewsets import BaseAPIView
@@ -31,7 +30,8 @@ class ApiIndexView(BaseAPIView):
     """``GET /api/v1/``: the API's entry points, public (the schema and docs are public too)."""
 
     authentication_classes = []
-    permission_classes = [AllowAny]
+    public = True
+    throttle_scopes = "api.index"
 
     @extend_schema(
         tags=["api"],

@@ -182,11 +182,12 @@ def schema_routes(operations) -> set[tuple[str, str]]:
     every lookup pattern accepts); an operation that resolves to nothing resolves to no route."""
     routes = set()
     for method, path in operations:
-        try:
-            match = resolve(re.sub(r"{\w+}", RESOLVABLE_ID, path))
-        except Resolver404:
-            continue
-        routes.add((method, match.route))
+        concrete = re.sub(r"{\w+}", RESOLVABLE_ID, path)
+        for candidate in (concrete, concrete + "/"):  # contract paths have no trailing slash; routes take both
+            try:
+                routes.add((method, resolve(candidate).route))
+            except Resolver404:
+                continue
     return routes
 
 

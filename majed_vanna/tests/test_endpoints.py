@@ -46,11 +46,12 @@ def test_every_routed_api_url_is_in_the_schema():
 
 
 def test_the_password_change_exemptions_are_the_contracts():
-    """Contract §4: everything but auth/me, auth/change-password, auth/refresh and auth/logout."""
+    """Contract §4: everything but auth/me, auth/change-password, auth/refresh and auth/logout (and what is
+    public: login, health, the API index)."""
     exempt = {e.label for e in DECLARED.values() if e.password_change_exempt or e.public}
     auth = {f"POST /api/v1/auth/{name}" for name in ("login", "refresh", "logout", "change-password")}
     health = {f"GET /api/v1/health{suffix}" for suffix in ("", "/live", "/ready")}
-    assert exempt == auth | health | {"GET /api/v1/auth/me"}
+    assert exempt == auth | health | {"GET /api/v1/auth/me", "GET /api/v1"}
 
 
 @pytest.fixture
