@@ -55,8 +55,8 @@ def check_data_source_url(value: str, *, current: str = "") -> str:
     try:
         parts = urlsplit(value.strip())
         port = parts.port
-    except ValueError as exc:
-        raise ValueError(f"Not a valid URL: {exc}.")
+    except ValueError:
+        raise ValueError("Not a valid URL.") from None
     scheme = parts.scheme.lower()
     if scheme not in DATA_SOURCE_SCHEMES:
         raise ValueError("The scheme must be one of sqlite, postgres, postgresql.")
@@ -86,8 +86,8 @@ def check_http_url(value: str) -> str:
     try:
         parts = urlsplit(value.strip())
         parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as exc:
-        raise ValueError(f"Not a valid URL: {exc}.")
+    except ValueError:
+        raise ValueError("Not a valid URL.") from None
     if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
         raise ValueError("Enter an http:// or https:// URL with a host.")
     if parts.username or parts.password:

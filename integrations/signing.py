@@ -48,12 +48,15 @@ def encode_path(path: str) -> str:
 
 
 def query_pairs(query: QueryInput) -> list[tuple[str, str]]:
-    """Query parameters as ``(name, value)`` pairs from a query string, a mapping or pairs."""
+    """Query parameters as ``(name, value)`` pairs from a query string, a mapping or pairs.
+
+    A query string is read exactly as Django reads it: a leading ``?`` is part of the first name (``??a=1``
+    is a parameter named ``?a``), so a signature over ``a=1`` does not cover it."""
     if query is None:
         return []
     if isinstance(query, str | bytes):
         text = query.decode("latin-1") if isinstance(query, bytes) else query
-        return parse_qsl(text.lstrip("?"), keep_blank_values=True)
+        return parse_qsl(text, keep_blank_values=True)
     items = query.items() if isinstance(query, Mapping) else query
     pairs: list[tuple[str, str]] = []
     for name, value in items:

@@ -259,3 +259,13 @@ def test_a_replayed_request_does_not_count_as_a_use(make_client, client):
     assert_refused(client.get(CHAT, headers=headers))
     issued.client.refresh_from_db()
     assert issued.client.last_used_at is None
+
+
+def test_a_second_question_mark_changes_what_was_signed(make_client, client):
+    """``/x??limit=10`` reaches the view as a parameter named ``?limit``: it is not the signed ``limit=10``."""
+    issued = make_client(["use_chat"])
+    headers = signed_headers(
+        client_id=issued.client.client_id, secret=issued.client_secret, method="GET", path=f"{CHAT}?limit=10"
+    )
+    assert_refused(client.get(f"{CHAT}??limit=10", headers=headers))
+    assert client.get(f"{CHAT}?limit=10", headers=headers).status_code == 200
