@@ -121,6 +121,11 @@ def backup_list(*, params=None) -> QuerySet[Backup]:
     return filter_queryset(BackupFilter, params or {}, Backup.objects.order_by("-created_at", "-id"))
 
 
+def backup_visible_queryset(*, actor) -> QuerySet[Backup]:
+    """Backups ``actor`` may see: every one, for the callers the view lets in (``backup_restore``)."""
+    return Backup.objects.all()
+
+
 def backup_get(*, backup_id) -> Backup | None:
     try:
         return Backup.objects.filter(pk=backup_id).first()

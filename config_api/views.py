@@ -17,7 +17,7 @@ from majed_vanna.exceptions import NotFoundError
 from .backups.services import backup_delete, backup_request, backup_upload, restore_request
 from .filters import BackupFilter
 from .models import Backup
-from .selectors import backup_get, backup_list, config_public
+from .selectors import backup_list, backup_visible_queryset, config_public
 from .serializers import (
     BackupCreateOutputSerializer,
     BackupOutputSerializer,
@@ -99,13 +99,11 @@ class BackupViewSet(BaseViewSet):
     throttle_scope_prefix = "backups"
     required_permissions = "backup_restore"
     lookup_value_regex = "[0-9a-fA-F-]{36}"
-    queryset = Backup.objects.none()  # for the schema; actions read through selectors
+    queryset = Backup.objects.none()  # for the schema; objects are read through visible_queryset
+    not_found_message = "Backup not found"
 
-    def _backup(self, pk):
-        backup = backup_get(backup_id=pk)
-        if backup is None:
-            raise NotFoundError("Backup not found")
-        return backup
+    def visible_queryset(self, principal):
+        return backup_visible_queryset(actor=principal)
 
     @extend_schema(
         parameters=filterset_parameters(BackupFilter),
@@ -122,11 +120,11 @@ class BackupViewSet(BaseViewSet):
 
     @extend_schema(responses=BackupOutputSerializer, summary="A backup: status, size, checksum, timings, errors")
     def retrieve(self, request, pk=None):
-        return self.ok(BackupOutputSerializer(self._backup(pk)).data)
+        return self.ok(BackupOutputSerializer(self.get_object()).data)
 
     @extend_schema(responses={200: OpenApiResponse(description="Deleted; data is null")}, summary="Delete a backup")
     def destroy(self, request, pk=None):
-        backup_delete(actor=request.user, backup=self._backup(pk))
+        backup_delete(actor=request.user, backup=self.get_object())
         return self.deleted("Backup deleted")
 
     @extend_schema(
@@ -135,7 +133,7 @@ class BackupViewSet(BaseViewSet):
     )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        backup = self._backup(pk)
+        backup = self.get_object()
         path = Path(backup.file_path) if backup.file_path else None
         if path is None or not path.is_file():
             raise NotFoundError("This backup has no archive file")
@@ -151,7 +149,7 @@ class BackupViewSet(BaseViewSet):
     )
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
-        backup = self._backup(pk)
+        backup = self.get_object()
         self.validated(BackupRestoreInputSerializer, request.data)
         restore_request(actor=request.user, backup=backup)
         return self.accepted({"backup_id": str(backup.pk), "restore_status": "pending"}, "Restore started")
