@@ -328,6 +328,8 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutModelBackend"]
 METRICS_PUBLISH_SECONDS = env_int("METRICS_PUBLISH_SECONDS", 5)
 # Seconds one health check may take before it counts as failed; the endpoint never waits longer.
 HEALTH_CHECK_TIMEOUT_SECONDS = float(env("HEALTH_CHECK_TIMEOUT_SECONDS", "3"))
+# Seconds the check results are kept in the shared cache: calls within that window do not run them again.
+HEALTH_CACHE_SECONDS = float(env("HEALTH_CACHE_SECONDS", "2"))
 
 # --- Integration clients (contract §5, README "Integration clients"). Keys that encrypt the clients' signing
 # secrets at rest, newest first: passphrases of >= 32 chars, or "secret_key" for keys derived from SECRET_KEY
