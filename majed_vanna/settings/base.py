@@ -169,9 +169,11 @@ CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# --- Passwords: Argon2, Django's validators plus a 12-character minimum.
+# --- Passwords: Argon2, Django's validators plus a 12-character minimum. At most PASSWORD_HASH_CONCURRENCY
+# hashes run at once per process (each holds ~100 MB): accounts/hashers.py.
+PASSWORD_HASH_CONCURRENCY = env_int("PASSWORD_HASH_CONCURRENCY", 2)
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "accounts.hashers.BoundedArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
