@@ -133,7 +133,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     # PostgreSQL's max_connections. A request that finds the pool empty waits DB_POOL_TIMEOUT seconds.
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 2),
-        "max_size": env_int("DB_POOL_MAX_SIZE", 10),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 20),
         "timeout": env_int("DB_POOL_TIMEOUT", 5),
     }
 # Leave ATOMIC_REQUESTS off: Django refuses it on async views and it would roll back audit rows of
