@@ -3,7 +3,8 @@ the ``llm`` and ``data_source`` health checks (``config_api.health_checks``).
 
 The connection tests really connect, measure the time and return ``{status, message, connection_time_ms,
 details}``; both give up within a few seconds (``DB_TIMEOUT_SECONDS``, ``LLM_TIMEOUT_SECONDS``) and never put a
-password, an API key or a response body in the result.
+password, an API key or a response body in the result. HTTP calls go through the process's shared clients
+(``majed_vanna.http_clients``: one pooled client per provider origin), never a client per call.
 """
 
 import asyncio
@@ -15,6 +16,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 import psycopg
+
+from majed_vanna.http_clients import async_client, sync_client
 
 from .validation import data_source_provider, mask_url, sqlite_path
 
@@ -144,8 +147,8 @@ async def _call_llm(*, provider: str, model: str, base_url: str, api_key: str) -
     resource = "messages" if provider == "anthropic" else "chat/completions"
     url, headers = _endpoint(provider=provider, base_url=base_url, api_key=api_key, resource=resource)
     timeout = httpx.Timeout(LLM_TIMEOUT_SECONDS, connect=min(3.0, LLM_TIMEOUT_SECONDS))
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-        response = await asyncio.wait_for(client.post(url, json=body, headers=headers), LLM_TIMEOUT_SECONDS)
+    call = async_client(url).post(url, json=body, headers=headers, timeout=timeout)
+    response = await asyncio.wait_for(call, LLM_TIMEOUT_SECONDS)
     return response.status_code
 
 
@@ -154,12 +157,11 @@ def llm_reachability(*, provider: str, base_url: str, api_key: str, timeout: flo
 
     Returns ``(outcome, http_status)``; outcome is ``ok``, ``unauthorized``, ``not_found``, ``rate_limited``,
     ``server_error``, ``http_error``, ``timeout`` or ``unreachable``. Blocking: for health checks, which run
-    in their own thread.
+    off the event loop.
     """
     url, headers = _endpoint(provider=provider, base_url=base_url, api_key=api_key, resource="models")
     try:
-        with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False) as client:
-            status_code = client.get(url, headers=headers).status_code
+        status_code = sync_client(url).get(url, headers=headers, timeout=httpx.Timeout(timeout)).status_code
     except httpx.TimeoutException:
         return "timeout", None
     except httpx.HTTPError:

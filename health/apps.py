@@ -5,6 +5,7 @@ class HealthConfig(AppConfig):
     name = "health"
 
     def ready(self):
-        from .checks import register_builtin_checks
+        from .checks import prime_cpu_sample, register_builtin_checks
 
         register_builtin_checks()
+        prime_cpu_sample()

@@ -6,8 +6,11 @@
     from health.registry import CheckResult, register_check
     register_check("llm", llm_check, required=False)
 
-A check is a plain (blocking) function returning a ``CheckResult``, a status string, or ``None``
-(healthy); raising means unhealthy. It runs off the event loop with a timeout, so it may do I/O. Its
+A check is a function returning a ``CheckResult``, a status string, or ``None`` (healthy); raising means
+unhealthy. A plain function runs on the health lane of ``majed_vanna.blocking`` (a small bounded pool)
+with a timeout, so it may do blocking I/O; an ``async def`` check (for what can be awaited, e.g. an HTTP
+call through ``majed_vanna.http_clients``) is awaited on the event loop with the same timeout. Results are
+cached for ``HEALTH_CACHE_SECONDS`` (``health.runner``). Its
 ``details`` must hold figures and states only (numbers, booleans, short lower-case words); anything else
 is dropped before it reaches a response, so a host name or an error text can never leak.
 

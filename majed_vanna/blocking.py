@@ -1,21 +1,26 @@
-"""One bounded thread pool for blocking I/O that async views must wait on (database drivers, file reads).
+"""Bounded thread pools for blocking I/O that async views must wait on (database drivers, file reads).
 
 Thread-sensitive ``sync_to_async`` calls (the default) of one request share one thread (outside a
 request, one thread per process), so a slow blocking call there also holds up the rest of that work.
-``run_blocking`` runs such a call on this pool instead: the event loop stays free and the shared thread
-is untouched. The pool is bounded (``BLOCKING_IO_MAX_WORKERS`` setting, default 8), so a burst of
-slow calls queues instead of spawning threads without limit; callers must still bound each call with its
-own timeout (connect and statement timeouts).
+``run_blocking`` runs such a call on a bounded pool instead: the event loop stays free and the shared
+thread is untouched. A burst of slow calls queues instead of spawning threads without limit; callers must
+still bound each call with its own timeout (connect and statement timeouts).
 
-Calls here must not use Django's ORM: a pool thread would open its own database connection and keep it.
+There is one pool per *lane*, each with its own size, so that one kind of work cannot starve another:
+
+* ``default`` (``BLOCKING_IO_MAX_WORKERS`` setting, default 8): connection tests, file reads.
+* ``health`` (``HEALTH_CHECK_MAX_WORKERS``, default 6): the health checks (``health.runner``). Twenty
+  connection tests waiting on a dead host must not make ``/health`` time out, and a hung dependency
+  holds at most one thread of this lane per check (the runner shares one run of a check between callers).
+
+Calls here must not use Django's ORM, except through a wrapper that closes the thread's connections when
+the call ends (the health runner does): a pool thread would otherwise open its own connection and keep it.
 Use ``sync_to_async`` for ORM work. The request's context variables (request id) reach the call.
 
 ::
 
     result = await run_blocking(probe_data_source, url)
-
-The health checks keep their own runner (``health.runner``: one daemon thread per check, single flight),
-because a hung check there must never occupy a slot that other work needs.
+    report = await run_in_lane("health", database_check)
 """
 
 import asyncio
@@ -31,34 +36,55 @@ from django.conf import settings
 
 T = TypeVar("T")
 DEFAULT_MAX_WORKERS = 8
+LANES = {"default": ("BLOCKING_IO_MAX_WORKERS", DEFAULT_MAX_WORKERS), "health": ("HEALTH_CHECK_MAX_WORKERS", 6)}
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def max_workers() -> int:
-    return max(1, int(getattr(settings, "BLOCKING_IO_MAX_WORKERS", DEFAULT_MAX_WORKERS)))
+_pools: dict[str, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
 
 
-def blocking_pool() -> ThreadPoolExecutor:
-    """The process's pool, created on first use (a forked child makes its own)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=max_workers(), thread_name_prefix="mv-blocking")
-        return _pool
+def max_workers(lane: str = "default") -> int:
+    setting, default = LANES[lane]
+    return max(1, int(getattr(settings, setting, default)))
 
 
-def _forget_pool_in_child() -> None:
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()  # the parent's worker threads do not exist in the child
+def blocking_pool(lane: str = "default") -> ThreadPoolExecutor:
+    """The process's pool of ``lane``, created on first use (a forked child makes its own)."""
+    with _pools_lock:
+        pool = _pools.get(lane)
+        if pool is None:
+            prefix = "mv-blocking" if lane == "default" else f"mv-{lane}"
+            pool = _pools[lane] = ThreadPoolExecutor(max_workers=max_workers(lane), thread_name_prefix=prefix)
+        return pool
 
 
-os.register_at_fork(after_in_child=_forget_pool_in_child)
+def forget_pools() -> list[ThreadPoolExecutor]:
+    """Drop every lane's pool (the next call makes a fresh one sized by the settings); returns the old ones."""
+    with _pools_lock:
+        old = list(_pools.values())
+        _pools.clear()
+    return old
+
+
+def _forget_pools_in_child() -> None:
+    global _pools_lock
+    _pools.clear()  # the parent's worker threads do not exist in the child
+    _pools_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pools_in_child)
+
+
+def submit(lane: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any):
+    """Start ``fn`` on ``lane``'s pool with the caller's context; returns a ``concurrent.futures.Future``."""
+    context = contextvars.copy_context()
+    return blocking_pool(lane).submit(context.run, functools.partial(fn, *args, **kwargs))
+
+
+async def run_in_lane(lane: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Run ``fn(*args, **kwargs)`` on ``lane``'s pool and await its result without blocking the loop."""
+    return await asyncio.wrap_future(submit(lane, fn, *args, **kwargs))
 
 
 async def run_blocking(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """Run ``fn(*args, **kwargs)`` on the bounded pool and await its result without blocking the loop."""
-    context = contextvars.copy_context()
-    call = functools.partial(context.run, fn, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(blocking_pool(), call)
+    """Run ``fn(*args, **kwargs)`` on the default pool and await its result without blocking the loop."""
+    return await run_in_lane("default", fn, *args, **kwargs)

@@ -35,7 +35,10 @@ def test_exit_code_of_the_real_command_when_the_database_is_unreachable(tmp_path
     env = server_env(
         data_dir=tmp_path,
         settings_module="majed_vanna.settings.test",
-        extra={"DATABASE_URL": f"postgres://postgres@127.0.0.1:{closed_port()}/x?connect_timeout=1"},
+        extra={
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:{closed_port()}/x?connect_timeout=1",
+            "DB_POOL_TIMEOUT": "1",  # the connection pool's wait, as short as the connect timeout
+        },
     )
     result = run_manage("check_health", env=env)
     assert result.returncode == 1

@@ -22,7 +22,8 @@ def test_daphne_answers_health(daphne_server):
 
 def test_ready_is_503_when_the_database_cannot_be_reached(daphne_server):
     port = closed_port()
-    server = daphne_server(env={"DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/nowhere?connect_timeout=1"})
+    url = f"postgres://postgres@127.0.0.1:{port}/nowhere?connect_timeout=1"
+    server = daphne_server(env={"DATABASE_URL": url, "DB_POOL_TIMEOUT": "1"})
     assert server.get("/api/v1/health/live").status_code == 200
     ready = server.get("/api/v1/health/ready")
     assert ready.status_code == 503

@@ -27,5 +27,5 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-CONN_HEALTH_CHECKS = True
+# Connection health checks are on in DATABASES["default"]["CONN_HEALTH_CHECKS"] (base), the only place Django reads.
 SIMPLE_JWT["SIGNING_KEY"] = JWT_SIGNING_KEY or derived_key(SECRET_KEY, "jwt")  # noqa: F405

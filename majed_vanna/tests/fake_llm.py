@@ -69,6 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # a pooled client opens many connections at once (the default 5 resets some)
     owner: "FakeLLMServer"
 
 

@@ -99,7 +99,9 @@ def test_default_rate_lookup_leaves_no_database_connection_open(daphne_server):
     """An async view without a declared rate reads the runtime configuration (a database query when the
     stamp is not cached). That read must happen on the request's own thread, whose connection Django closes
     when the request ends, not on a pool thread that would keep its connection for good."""
-    server = daphne_server(urls_for_tests=True, env={"REDIS_URL": None})  # no shared stamp: read the database
+    # No shared stamp: read the database. No connection pool: its open connections are meant to stay, and
+    # a connection leaked on a pool thread would hide among them (TCP connections counted here).
+    server = daphne_server(urls_for_tests=True, env={"REDIS_URL": None, "DB_POOL": "false"})
     port = int(settings.DATABASES["default"].get("PORT") or 5432)
     # The server's first request finds no stamp in its memo, so it reads the database.
     assert server.get("/api/v1/test/async-breaker").status_code == 200

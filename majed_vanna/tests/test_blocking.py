@@ -13,10 +13,12 @@ from majed_vanna.request_context import current_request_id, request_id_var
 @pytest.fixture
 def small_pool(settings, monkeypatch):
     settings.BLOCKING_IO_MAX_WORKERS = 2
-    monkeypatch.setattr(blocking, "_pool", None)  # a fresh pool sized by the setting
+    previous = blocking.forget_pools()  # a fresh pool sized by the setting
     yield
-    if blocking._pool is not None:
-        blocking._pool.shutdown(wait=True)
+    for pool in blocking.forget_pools():
+        pool.shutdown(wait=True)
+    for pool in previous:
+        pool.shutdown(wait=False)
 
 
 async def test_calls_are_bounded_off_the_loop_and_keep_the_request_context(small_pool):
@@ -60,3 +62,16 @@ async def test_exceptions_reach_the_caller(small_pool):
 
     with pytest.raises(ValueError, match="nope"):
         await blocking.run_blocking(broken)
+
+
+async def test_a_full_default_lane_does_not_hold_up_the_health_lane(small_pool):
+    release = threading.Event()
+    busy = [asyncio.ensure_future(blocking.run_blocking(release.wait, 5)) for _ in range(4)]  # 2 run, 2 queue
+    try:
+        started = time.monotonic()
+        name = await asyncio.wait_for(blocking.run_in_lane("health", lambda: threading.current_thread().name), 2)
+        assert time.monotonic() - started < 0.5
+        assert name.startswith("mv-health")
+    finally:
+        release.set()
+        await asyncio.gather(*busy)
