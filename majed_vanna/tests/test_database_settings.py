@@ -34,6 +34,7 @@ def production(tmp_path, **extra) -> dict:
     return settings_of(tmp_path, DJANGO_ENV="production", SECRET_KEY=secrets.token_urlsafe(64), **extra)
 
 
+@pytest.mark.slow  # evaluates the settings in a fresh interpreter
 def test_postgresql_uses_the_pool_sized_from_the_environment(tmp_path):
     loaded = production(
         tmp_path, DATABASE_URL="postgres://app@127.0.0.1:5432/app", DB_POOL_MIN_SIZE="1", DB_POOL_MAX_SIZE="7"
@@ -43,12 +44,14 @@ def test_postgresql_uses_the_pool_sized_from_the_environment(tmp_path):
     assert db["CONN_MAX_AGE"] == 0  # Django's pool refuses persistent connections
 
 
+@pytest.mark.slow  # evaluates the settings in a fresh interpreter
 def test_production_connection_health_checks_are_where_django_reads_them(tmp_path):
     loaded = production(tmp_path, DATABASE_URL="postgres://app@127.0.0.1:5432/app")
     assert loaded["db"]["CONN_HEALTH_CHECKS"] is True
     assert loaded["top_level"] is False  # a top-level CONN_HEALTH_CHECKS is no Django setting: it did nothing
 
 
+@pytest.mark.slow  # evaluates the settings in a fresh interpreter
 def test_the_pool_can_be_switched_off_and_sqlite_has_none(tmp_path):
     off = settings_of(tmp_path, DATABASE_URL="postgres://app@127.0.0.1:5432/app", DB_POOL="false")
     assert "pool" not in off["db"]["OPTIONS"]
