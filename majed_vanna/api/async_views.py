@@ -33,7 +33,7 @@ from rest_framework.views import APIView
 from . import idempotency
 from .envelope import success_envelope
 from .exception_handler import envelope_for_exception
-from .policy import BEARER_CHALLENGE, Policy, enforce
+from .policy import BEARER_CHALLENGE, Policy, enforce_and_release
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def async_api_view(
             try:
                 if request.method not in allowed:
                     raise drf.MethodNotAllowed(request.method)
-                outcome = await sync_to_async(enforce)(request, policy)
+                outcome = await sync_to_async(enforce_and_release)(request, policy)
                 if isinstance(outcome, idempotency.Replay):
                     response = _json(outcome.status, success_envelope(outcome.data, outcome.message))
                     response["Idempotent-Replayed"] = "true"

@@ -25,6 +25,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from django.db import connections
 from rest_framework import exceptions as drf
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -153,3 +154,22 @@ def enforce(request, policy: Policy):
     throttle(request, policy)
     check_access(request, policy)
     return idempotency_begin(request, policy)
+
+
+def release_connections() -> None:
+    """Give this thread's database connections back (to the pool, or closed) unless a transaction is open.
+
+    An async request that goes on to wait (an LLM, a stream, a slow probe) must not hold a connection while it
+    waits: a thousand waiting chats would hold a thousand. Its next database step takes one again.
+    """
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+def enforce_and_release(request, policy: Policy):
+    """``enforce`` for async callers (one thread hop), then ``release_connections``."""
+    try:
+        return enforce(request, policy)
+    finally:
+        release_connections()

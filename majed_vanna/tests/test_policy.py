@@ -127,3 +127,32 @@ def test_options_on_async_views_describes_them_after_the_same_policy(admin, api_
 
 def test_options_on_an_admin_async_view_needs_the_permission(user, api_client_for):
     assert api_client_for(user).options("/api/v1/health/detailed").status_code == 403
+
+
+@pytest.mark.slow
+def test_an_async_view_holds_no_database_connection_once_the_policy_has_run(daphne_server, tmp_path):
+    """After authentication (a database read), throttling and the permission check, the request's thread gives
+    its database connection back (pool or close) before the view awaits anything: a waiting chat must not
+    hold one."""
+    from majed_vanna.tests.servers import migrated_sqlite, run_manage, server_env
+
+    env = migrated_sqlite(tmp_path)
+    password = "a-long-enough-password-1"
+    created = run_manage(
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        "ops@example.com",
+        env=server_env(
+            data_dir=tmp_path,
+            settings_module="majed_vanna.settings.test",
+            extra={**env, "DJANGO_SUPERUSER_PASSWORD": password},
+        ),
+    )
+    assert created.returncode == 0, created.stderr
+    server = daphne_server(urls_for_tests=True, env=env, data_dir=tmp_path)
+    login = server.post("/api/v1/auth/login", json={"username": "ops@example.com", "password": password})
+    token = login.json()["data"]["access_token"]
+    answer = server.get("/api/v1/test/async-db-state", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"] == {"connection_open": False}

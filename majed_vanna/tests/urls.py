@@ -23,6 +23,7 @@ test_views = [
     path("async-boom", views.async_boom),
     path("async-breaker", views.async_breaker),
     path("async-stream", views.async_stream),
+    path("async-db-state", views.async_db_state),
     path("plain", views.plain_ok),
 ]
 

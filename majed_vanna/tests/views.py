@@ -5,6 +5,7 @@ import asyncio
 import threading
 import uuid
 
+from asgiref.sync import sync_to_async
 from django.http import HttpResponse, StreamingHttpResponse
 from rest_framework import serializers
 
@@ -149,6 +150,14 @@ async def async_stream(request):
             yield b"x" * 1000
 
     return StreamingHttpResponse(chunks(), content_type="text/event-stream")
+
+
+@async_api_view(throttle_scope="tests.db_state")
+async def async_db_state(request):
+    """Whether this request's thread still holds a database connection after the policy ran."""
+    from django.db import connection
+
+    return {"connection_open": await sync_to_async(lambda: connection.connection is not None)()}
 
 
 def plain_ok(request):
