@@ -5,20 +5,36 @@ Each check returns the normalised value or raises ``ValueError`` with a message 
 
 import os
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from django.conf import settings
 
 MASK = "********"
 DATA_SOURCE_SCHEMES = {"sqlite": "sqlite", "postgres": "postgresql", "postgresql": "postgresql"}
+# Query parameters libpq reads a secret from (``?password=``; ``sslpassword``: the client key's passphrase).
+SECRET_QUERY_PARAMETERS = frozenset({"password", "sslpassword"})
+
+
+def _secret_parameter(pair: str) -> bool:
+    return unquote(pair.partition("=")[0]).strip().lower() in SECRET_QUERY_PARAMETERS
+
+
+def _mask_query(query: str) -> str:
+    """The query string with the value of every secret parameter replaced by the mask, the rest as written."""
+    pairs = query.split("&")
+    return "&".join(f"{pair.partition('=')[0]}={MASK}" if _secret_parameter(pair) else pair for pair in pairs)
 
 
 def mask_url(url: str) -> str:
-    """The URL with any password replaced by ``********`` (for responses, audit rows, logs)."""
+    """The URL with any password (``user:password@``, or a password in the query string) replaced by
+    ``********`` (for responses, audit rows, logs)."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "[unparseable URL]"
+    if parts.query and any(_secret_parameter(pair) for pair in parts.query.split("&")):
+        parts = parts._replace(query=_mask_query(parts.query))
+        url = urlunsplit(parts)
     if parts.password is None:
         return url
     userinfo = f"{parts.username or ''}:{MASK}"
@@ -60,6 +76,12 @@ def check_data_source_url(value: str, *, current: str = "") -> str:
     scheme = parts.scheme.lower()
     if scheme not in DATA_SOURCE_SCHEMES:
         raise ValueError("The scheme must be one of sqlite, postgres, postgresql.")
+    if parts.query and any(_secret_parameter(pair) for pair in parts.query.split("&")):
+        # Masked only where it is written as user:password@host (and kept when sent back masked).
+        raise ValueError(
+            "No password in the query string (password, sslpassword): it would be shown. Put the login "
+            "password in the URL as user:password@host, where it is masked."
+        )
     if scheme == "sqlite":
         if not parts.path.strip("/") or parts.netloc:
             raise ValueError("A sqlite URL needs a file path: sqlite:////absolute/path.db or sqlite:///relative.db.")
