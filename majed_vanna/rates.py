@@ -10,9 +10,14 @@ MAX_SCOPE_LENGTH = 64
 MAX_RATE_LENGTH = 32
 MAX_SCOPES = 100
 MAX_COUNT = 100_000_000
+# A counter lives one period in the shared cache: a longer period (``1/99999999999999999d``) could not be set as
+# a Redis expiry, so the throttle failed open and the counters never expired.
+MAX_PERIOD_SECONDS = 86_400
 # The login's per-IP/per-username rate and lockout are a security control, not a rate to raise at run time.
 PROTECTED_SCOPES = frozenset({"auth.login"})
-RATE_HELP = 'A rate such as "100/hour", "10/minute" or "60/30s": a positive count per positive period.'
+RATE_HELP = (
+    'A rate such as "100/hour", "10/minute" or "60/30s": a positive count per positive period of at most one day.'
+)
 
 
 def check_rate(value: Any) -> str:
@@ -27,7 +32,7 @@ def check_rate(value: Any) -> str:
         count, seconds = parse_rate(rate)
     except ValueError:
         raise ValueError(RATE_HELP) from None
-    if not 0 < count <= MAX_COUNT or seconds <= 0:
+    if not 0 < count <= MAX_COUNT or not 0 < seconds <= MAX_PERIOD_SECONDS:
         raise ValueError(RATE_HELP)
     return rate
 
