@@ -3,8 +3,8 @@ index at ``/api/v1/``), docs, and the admin."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from .api.docs import RedocView, SchemaView, SwaggerView
 from .views import ApiIndexView, home
 
 api_v1 = [
@@ -14,13 +14,9 @@ api_v1 = [
     path("", include("config_api.urls")),
     path("", include("agent.urls")),
     path("", include("health.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
-    path(
-        "redoc/",
-        SpectacularRedocView.as_view(url_name="api-v1:schema", template_name="majed_vanna/redoc.html"),
-        name="redoc",
-    ),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", SwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
+    path("redoc/", RedocView.as_view(url_name="api-v1:schema", template_name="majed_vanna/redoc.html"), name="redoc"),
 ]
 
 urlpatterns = [

@@ -43,6 +43,7 @@ DEFAULT_RATES: dict[str, str] = {
     "health.detailed": "100/hour",
     "integrations.create": "50/hour",
     "integrations.list": "100/hour",
+    "api.schema": "300/hour",  # public, and each request builds the schema (0.1-0.4 s of CPU)
 }
 
 NOT_OVERRIDABLE = PROTECTED_SCOPES  # checked again here: a stored map predating the check must not apply

@@ -40,3 +40,37 @@ def test_every_asset_of_the_doc_pages_is_served_locally(collected_static, page):
         response = client.get(url)
         assert response.status_code == 200, url
         assert int(response["Content-Length"]) > 0, url
+
+
+# --- the schema and the doc pages under the request policy (found by the review of issue 12) ---------------
+# They were plain drf-spectacular views: no rate limit at all, although building the schema costs 0.1-0.4 s of
+# CPU per anonymous request, and OPTIONS on the HTML pages answered 500 (TemplateDoesNotExist).
+
+SCHEMA = "/api/v1/schema/"
+
+
+@pytest.mark.parametrize("page", [*DOC_PAGES, SCHEMA])
+def test_options_on_the_docs_is_not_a_server_error(client, page):
+    response = client.options(page)
+    assert response.status_code == 200
+    assert "GET" in response["Allow"]
+
+
+@pytest.mark.parametrize(("page", "scope"), [(SCHEMA, "api.schema"), *((page, "api.docs") for page in DOC_PAGES)])
+def test_the_schema_and_the_doc_pages_are_throttled_per_caller(client, monkeypatch, page, scope):
+    from majed_vanna.api import scopes
+
+    monkeypatch.setitem(scopes.DEFAULT_RATES, scope, "2/hour")
+    first = client.get(page)
+    assert first.status_code == 200
+    assert first["X-RateLimit-Limit"] == "2" and first["X-RateLimit-Remaining"] == "1"
+    assert client.get(page).status_code == 200
+    refused = client.get(page)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0 and refused["X-RateLimit-Remaining"] == "0"
+
+
+def test_the_schema_has_a_rate_of_its_own():
+    from majed_vanna.api.scopes import DEFAULT_RATES
+
+    assert "api.schema" in DEFAULT_RATES
