@@ -3,7 +3,8 @@
 ``OperatorCommand`` turns the expected failures into ``Error`` (a ``CommandError``, printed by Django as
 ``Error: <reason>`` on one line, exit status 1): a ``CommandError`` raised by the command, a service's
 refusal (``ApplicationError``: validation, conflict, permission), a database error (unreachable, not
-migrated, a row that is missing) and a confirmation nobody gave. Anything else is a bug
+migrated, a row that is missing) and a confirmation nobody gave (also a question asked with ``input()`` on a
+closed stdin: Django's own commands that the project wraps, e.g. ``flush``). Anything else is a bug
 and keeps its traceback. Run from the command line, log records print without their tracebacks (a
 failing health check logs one). ``--traceback`` shows every traceback.
 
@@ -100,6 +101,8 @@ class OperatorCommand(BaseCommand):
             raise Error("A row this command needs no longer exists (it was deleted meanwhile); try again.") from None
         except KeyboardInterrupt:
             raise Error("Interrupted.") from None
+        except EOFError:  # a question asked with input() or getpass, stdin closed
+            raise Error(NO_ANSWER) from None
 
     def confirm(self, question: str, options: dict) -> None:
         """Go on only with ``--yes`` or the answer ``yes``; otherwise refuse (``Error``, nothing changed)."""
@@ -110,8 +113,6 @@ class OperatorCommand(BaseCommand):
         answer = self._stdin.readline()
         if not answer:
             self.stdout.write("")
-            raise Error(
-                "No confirmation given (stdin is closed); nothing changed. Run with --yes to skip the question."
-            )
+            raise Error(NO_ANSWER)
         if answer.strip().lower() != "yes":
             raise Error("Cancelled; nothing changed.")

@@ -14,6 +14,7 @@ from .users import (
     user_create_by_operator,
     user_delete,
     user_reset_password,
+    user_set_password_by_operator,
     user_unlock,
     user_update,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "user_create_by_operator",
     "user_delete",
     "user_reset_password",
+    "user_set_password_by_operator",
     "user_unlock",
     "user_update",
 ]

@@ -241,3 +241,20 @@ def user_reset_password(*, actor, user: User) -> str:
         audit_record(action="user.reset_password", actor=actor, resource="user", resource_id=user.pk)
     lockout.unlock(user.username)
     return temporary
+
+
+def user_set_password_by_operator(*, user: User, password: str, actor_name: str) -> None:
+    """A password set from the command line (``manage.py changepassword``): the same password policy as the
+    API, every token the user holds stops working, audited ``user.password_set`` (never the password)."""
+    _check_password_policy(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        tokens.revoke_all_for_user(user, changed_fields=["password"])
+        audit_record(
+            action="user.password_set",
+            actor_id="",
+            actor_name=actor_name,
+            resource="user",
+            resource_id=user.pk,
+            details={"username": user.username},
+        )

@@ -149,3 +149,55 @@ def test_createsuperuser_interactive_without_a_terminal_refuses(typed_passwords)
     with pytest.raises(CommandError, match="No email address"):
         call_command("createsuperuser", stdout=StringIO(), stdin=StringIO(""))
     assert not User.objects.exists()
+
+
+# --- changepassword (found by the review of issue 12) -------------------------------------------------------
+# Django's own command set the password without an audit row and left every token the user held working (an
+# operator resetting a stolen account's password did not end the thief's session), and with stdin closed it
+# printed an EOFError traceback.
+
+
+def changepassword(username: str, stdin: str):
+    from io import StringIO
+
+    out, err = StringIO(), StringIO()
+    call_command("changepassword", username, stdin=StringIO(stdin), stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_changepassword_sets_the_password_ends_every_session_and_audits(user, api_client):
+    from accounts.tokens import issue_token_pair
+
+    pair = issue_token_pair(user=user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair.access_token}")
+    assert api_client.get("/api/v1/auth/me").status_code == 200
+    new = "another-long-password-42"
+    out, _ = changepassword(user.username.upper(), f"{new}\n{new}\n")
+    user.refresh_from_db()
+    assert user.check_password(new) and "Password changed" in out
+    assert api_client.get("/api/v1/auth/me").status_code == 401  # the old access token no longer works
+    api_client.credentials()
+    assert api_client.post("/api/v1/auth/refresh", {"refresh_token": pair.refresh_token}).status_code == 401
+    [row] = AuditLog.objects.filter(action="user.password_set")
+    assert row.resource_id == str(user.pk) and row.username == "manage.py changepassword"
+    assert new not in str(row.details)
+
+
+def test_changepassword_holds_the_password_policy(user):
+    with pytest.raises(CommandError, match="No acceptable password"):
+        changepassword(user.username, "short\nshort\n" * 3)
+    user.refresh_from_db()
+    assert not user.check_password("short")
+    assert not AuditLog.objects.filter(action="user.password_set").exists()
+
+
+def test_changepassword_with_stdin_closed_is_one_line_and_changes_nothing(user):
+    with pytest.raises(CommandError, match="No password given"):
+        changepassword(user.username, "")
+    user.refresh_from_db()
+    assert user.check_password("correct-horse-battery-staple-9")
+
+
+def test_changepassword_of_an_unknown_user():
+    with pytest.raises(CommandError, match="No user"):
+        changepassword("nobody@example.com", "x\nx\n")

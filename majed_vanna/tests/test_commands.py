@@ -83,6 +83,12 @@ def _valid_archive(tmp_path: Path) -> str:
     return backup_create_now(actor_name="test").file_path
 
 
+def _a_user(tmp_path: Path) -> str:
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory().username
+
+
 def _undecryptable_client(tmp_path: Path) -> None:
     from integrations.models import IntegrationClient
     from integrations.services import client_create
@@ -113,6 +119,15 @@ BAD_INPUT = {
     "prune_audit": [Case(["prune_audit", "--older-than-days", "0"], "at least 1")],
     "seed_demo": [Case(["seed_demo"], "MV_ADMIN_PASSWORD is not acceptable", settings={"MV_ADMIN_PASSWORD": "short"})],
     "unlock_user": [Case(["unlock_user", "nobody@example.com"], "No user")],
+    "changepassword": [
+        Case(["changepassword", "nobody@example.com"], "No user"),
+        Case(["changepassword", "{setup}"], "No password given", stdin="", setup=_a_user),
+        Case(
+            ["changepassword", "{setup}"], "passwords differ", stdin="a-long-password-1\nanother-one-2\n", setup=_a_user
+        ),
+    ],
+    # Django's flush asked with input(): with stdin closed it printed an EOFError traceback.
+    "flush": [Case(["flush"], "No confirmation given", stdin="")],
     "createsuperuser": [
         Case(["createsuperuser", "--noinput", "--username", "ops@example.com"], "too short", env={"PW": "short"}),
         Case(["createsuperuser", "--noinput", "--username", "ops@example.com"], "DJANGO_SUPERUSER_PASSWORD"),
