@@ -10,6 +10,14 @@ Views that only make sense for a person (a user's own account, password, refresh
 """
 
 
+def declared_keys(view, request) -> tuple[str, ...]:
+    """The keys a declaration by action or HTTP method is looked up with, in order: the action, the method,
+    and for ``HEAD`` also ``get`` (Django serves HEAD with the GET handler: it needs what GET needs)."""
+    method = request.method.lower()
+    keys = (getattr(view, "action", None), method, "get" if method == "head" else None)
+    return tuple(key for key in keys if key)
+
+
 def principal_permissions(user) -> frozenset[str]:
     return frozenset(getattr(user, "mv_permissions", ()) or ())
 
@@ -20,8 +28,7 @@ def required_permission(view, request) -> str | None:
         return None
     if isinstance(required, str):
         return required
-    action = getattr(view, "action", None)
-    for key in (action, request.method.lower()):
-        if key and key in required:
+    for key in declared_keys(view, request):
+        if key in required:
             return required[key]
     return None

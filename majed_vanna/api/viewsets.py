@@ -25,7 +25,7 @@ from rest_framework.viewsets import GenericViewSet
 from majed_vanna.exceptions import NotFoundError
 
 from . import idempotency, policy
-from .permissions import required_permission
+from .permissions import declared_keys, required_permission
 
 
 class _Replayed(Exception):
@@ -66,10 +66,10 @@ class EnvelopeAPIMixin:
             return None
         if isinstance(self.throttle_scopes, str):
             return self.throttle_scopes
-        action = getattr(self, "action", None)
-        for key in (action, request.method.lower()):
-            if key and key in self.throttle_scopes:
+        for key in declared_keys(self, request):
+            if key in self.throttle_scopes:
                 return self.throttle_scopes[key]
+        action = getattr(self, "action", None)
         prefix = self.throttle_scope_prefix or type(self).__name__.removesuffix("ViewSet").removesuffix("View").lower()
         return f"{prefix}.{action or request.method.lower()}"
 
