@@ -10,6 +10,9 @@ from majed_vanna.commands import YES_HELP, OperatorCommand
 
 
 class Command(OperatorCommand, flush.Command):
+    # Django's test cases call flush with its own stealth options (reset_sequences, allow_cascade, ...).
+    stealth_options = (*flush.Command.stealth_options, *OperatorCommand.stealth_options)
+
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.add_argument("--yes", action="store_false", dest="interactive", help=YES_HELP)
