@@ -14,7 +14,6 @@ stays open) and handed to ``handle(content)``.
 """
 
 import asyncio
-import json
 import logging
 
 from channels.db import database_sync_to_async
@@ -24,6 +23,7 @@ from django.http import HttpRequest
 
 from majed_vanna.api import policy
 from majed_vanna.api.exception_handler import envelope_for_exception
+from majed_vanna.api.parsers import JSONTooDeep, loads_json
 from majed_vanna.exceptions import ApplicationError, AuthenticationFailedError
 from majed_vanna.request_context import (
     accept_request_id,
@@ -115,7 +115,10 @@ class PolicyConsumer(AsyncJsonWebsocketConsumer):
             await self.send_error(ApplicationError("Messages are JSON text of at most 64 KiB"), code="BAD_REQUEST")
             return
         try:
-            content = json.loads(text_data)
+            content = loads_json(text_data)  # absurd nesting is refused before decoding (MAX_JSON_DEPTH)
+        except JSONTooDeep as exc:
+            await self.send_error(ApplicationError(str(exc)), code="BAD_REQUEST")
+            return
         except ValueError:
             await self.send_error(ApplicationError("Malformed JSON"), code="BAD_REQUEST")
             return

@@ -216,6 +216,8 @@ MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 10 * 1024 * 1024)
 # Path prefixes allowed a larger body (e.g. backup upload); apps add theirs here.
 REQUEST_BODY_LIMIT_OVERRIDES: dict[str, int] = {}
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# JSON nested deeper than this is refused (400) before it is decoded (majed_vanna.api.parsers).
+MAX_JSON_DEPTH = env_int("MAX_JSON_DEPTH", 64)
 
 # --- REST framework.
 REST_FRAMEWORK = {
@@ -227,7 +229,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["majed_vanna.api.renderers.EnvelopeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "majed_vanna.api.parsers.JSONParser",  # refuses absurd nesting before decoding (400)
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
