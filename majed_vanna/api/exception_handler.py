@@ -2,8 +2,8 @@
 
 Handles ``ApplicationError`` subclasses, DRF's exceptions, Django's ``Http404``, ``PermissionDenied``,
 ``ValidationError``, ``RequestDataTooBig``, ``SuspiciousOperation``/``BadRequest`` (400) and ``RecursionError``
-(400: input nested too deeply for a decoder; the parsers refuse it earlier, this is the last line of defence). A database or
-Redis that cannot be reached is 503 SERVICE_UNAVAILABLE with ``Retry-After`` (the request may be retried;
+(400: input nested too deeply for a decoder; the parsers refuse it earlier, this is the last line of defence).
+A database or Redis that cannot be reached is 503 SERVICE_UNAVAILABLE with ``Retry-After`` (the request may be retried;
 contract §1). Anything else is logged with the request id and answered 500 INTERNAL_ERROR without
 exception text.
 """
