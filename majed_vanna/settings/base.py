@@ -216,6 +216,10 @@ MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 10 * 1024 * 1024)
 # Path prefixes allowed a larger body (e.g. backup upload); apps add theirs here.
 REQUEST_BODY_LIMIT_OVERRIDES: dict[str, int] = {}
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# Read deadlines of daphne's HTTP connections (majed_vanna.daphne_hardening): a request's line and headers must
+# arrive within the first, its body within the second, else 408 and the connection is closed.
+HTTP_HEADER_TIMEOUT_SECONDS = env_int("HTTP_HEADER_TIMEOUT_SECONDS", 10)
+HTTP_BODY_TIMEOUT_SECONDS = env_int("HTTP_BODY_TIMEOUT_SECONDS", 60)
 # JSON nested deeper than this is refused (400) before it is decoded (majed_vanna.api.parsers).
 MAX_JSON_DEPTH = env_int("MAX_JSON_DEPTH", 64)
 
