@@ -279,6 +279,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "majed_vanna.api.schema.wrap_in_envelope",
+        "majed_vanna.api.schema.page_bounds",  # every page/per_page with the bounds the API enforces
+        "majed_vanna.api.schema.add_links",  # create -> read/update/delete links for stateful clients
     ],
 }
 
