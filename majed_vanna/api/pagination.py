@@ -19,8 +19,6 @@ from majed_vanna.exceptions import ValidationFailedError
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
-# Past this page the answer is 422 like any value out of range (documented as the schema's maximum).
-MAX_PAGE = 1_000_000_000
 # Past this offset the page is empty without asking the database (an offset beyond a bigint fails there).
 MAX_OFFSET = 2**62
 TOTAL_ALIAS = "_mv_page_total"
@@ -65,7 +63,7 @@ class EnvelopePagination(BasePagination):
 
     def _parse_page(self, request, view) -> int:
         """Validate ``page``/``per_page`` (422 with both fields' messages); return the offset."""
-        page, page_errors = _parse(request, "page", 1, 1, MAX_PAGE)
+        page, page_errors = _parse(request, "page", 1, 1, None)
         per_page, per_page_errors = _parse(request, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
         errors = {k: v for k, v in (("page", page_errors), ("per_page", per_page_errors)) if v}
         if errors:
@@ -119,9 +117,10 @@ class EnvelopePagination(BasePagination):
 
 
 def page_parameter_schemas() -> dict[str, dict]:
-    """The OpenAPI schema of ``page`` and ``per_page``, as ``_parse_page`` enforces them."""
+    """The OpenAPI schema of ``page`` and ``per_page``, as ``_parse_page`` enforces them: ``page`` has no maximum
+    (contract §2: a page past the end is empty, never an error)."""
     return {
-        "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+        "page": {"type": "integer", "minimum": 1, "default": 1},
         "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
     }
 
