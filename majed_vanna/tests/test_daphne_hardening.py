@@ -183,3 +183,16 @@ def test_no_shipped_daphne_command_trusts_forwarded_headers(path):
         assert "--proxy-headers" not in command, f"{path}: {command}"
     if path == "README.md":
         assert "--proxy-headers" in text, "the README no longer says why daphne must not run with --proxy-headers"
+
+
+@pytest.mark.parametrize("module_name", ["daphne.http_protocol", "daphne.ws_protocol"])
+def test_both_of_daphnes_parsers_keep_the_peer_and_the_forwarded_scheme(module_name):
+    """HTTP and WebSocket connections alike (each daphne module imported the parser by name)."""
+    import importlib
+
+    import majed_vanna.asgi  # noqa: F401 - importing the application applies the change, as daphne does
+
+    parse = importlib.import_module(module_name).parse_x_forwarded_for
+    headers = {b"x-forwarded-for": [b"6.6.6.6"], b"x-forwarded-proto": [b"https"]}
+    peer = ["192.0.2.1", 40000]
+    assert parse(headers, "X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto", peer, "http") == (peer, "https")
