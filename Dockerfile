@@ -29,4 +29,6 @@ EXPOSE 7777
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
   CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:7777/api/v1/health/live').status != 200)"
 # Migrations run before the server starts (with several replicas, run them once as a separate job instead).
-CMD ["sh", "-c", "python manage.py migrate --noinput && exec daphne -b 0.0.0.0 -p ${PORT} --proxy-headers majed_vanna.asgi:application"]
+# No --proxy-headers: the client address comes from TRUSTED_PROXY_COUNT alone (README "Production"); the read
+# deadlines for slow clients are HTTP_HEADER_TIMEOUT_SECONDS / HTTP_BODY_TIMEOUT_SECONDS.
+CMD ["sh", "-c", "python manage.py migrate --noinput && exec daphne -b 0.0.0.0 -p ${PORT} --websocket_connect_timeout 5 --application-close-timeout 10 majed_vanna.asgi:application"]

@@ -14,6 +14,7 @@ from django.http.request import RawPostDataException
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.authentication import BaseAuthentication
 
+from majed_vanna.api.callers import client_ip_of
 from majed_vanna.exceptions import PayloadTooLargeError
 
 from . import signing
@@ -41,8 +42,10 @@ def _header(request, name: str) -> str | None:
 
 
 def client_ip(request) -> str | None:
-    """The caller's address from the core middleware (honours TRUSTED_PROXY_COUNT)."""
-    return getattr(request._request, "client_ip", None) or request.META.get("REMOTE_ADDR")
+    """The caller's address as the core middleware resolved it (``TRUSTED_PROXY_COUNT``; ``None``: unknown,
+    which no IP range admits). Never ``REMOTE_ADDR`` as it is: a server's ``--proxy-headers`` may have put a
+    forged header there."""
+    return client_ip_of(request._request)
 
 
 def raw_body(request) -> bytes:

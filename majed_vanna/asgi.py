@@ -28,6 +28,10 @@ _leave_form_bodies_to_django()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "majed_vanna.settings")
 django_asgi_app = get_asgi_application()
 
+from majed_vanna.daphne_hardening import harden  # noqa: E402
+
+harden()  # under daphne: the socket peer stays the client address, and slow requests meet read deadlines
+
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 

@@ -27,23 +27,38 @@ def current_request_id() -> str | None:
     return request_id_var.get()
 
 
-def client_ip_from_meta(meta: dict, trusted_proxy_count: int) -> str | None:
-    """The socket peer, unless ``trusted_proxy_count`` reverse proxies put the client in X-Forwarded-For.
+def ip_or_none(value) -> str | None:
+    """``value`` as a normalized IP address, or ``None`` when it is not a plain one (``host:port``, a zone id
+    such as ``fe80::1%eth0``, which PostgreSQL's ``inet`` cannot hold, brackets, garbage)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    return None if getattr(address, "scope_id", None) else str(address)
 
-    With N trusted proxies the client is the N-th entry from the right (contract §3). An entry that is not a
-    plain IP address (``host:port``, garbage) is not used: the peer is, so audit rows (an ``inet`` column on
-    PostgreSQL) and rate-limit keys only ever hold an address.
+
+def client_ip_from_meta(meta: dict, trusted_proxy_count: int) -> str | None:
+    """The client's address by ``trusted_proxy_count`` alone (contract §3); ``None`` when it is not known.
+
+    With no trusted proxy the client is the socket peer. With N, it is the N-th ``X-Forwarded-For`` entry from
+    the right (the leftmost when there are fewer), or the peer when that entry is not an IP address.
+
+    The peer itself is not trusted when it is not an IP address, nor when an ``X-Forwarded-For`` entry names
+    it: a server run with ``--proxy-headers`` (daphne, uvicorn) puts a forwarded entry, which the client may
+    have written, in place of the socket peer, and the real peer is lost. So a forged header never becomes an
+    audit row's address (or a 500 from PostgreSQL's ``inet``) nor a rate-limit bucket of its own: all such
+    requests share the ``unknown`` one.
     """
-    peer = meta.get("REMOTE_ADDR")
+    forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    peer = ip_or_none(meta.get("REMOTE_ADDR"))
+    if peer is not None and peer in {ip_or_none(entry) for entry in forwarded}:
+        peer = None
     if trusted_proxy_count <= 0:
         return peer
-    forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
     if len(forwarded) >= trusted_proxy_count:
         candidate = forwarded[-trusted_proxy_count]
     else:
-        candidate = forwarded[0] if forwarded else peer
-    try:
-        address = ipaddress.ip_address(candidate)
-    except ValueError:
-        return peer
-    return peer if getattr(address, "scope_id", None) else str(address)  # PostgreSQL's inet has no zone ids
+        candidate = forwarded[0] if forwarded else None
+    return ip_or_none(candidate) or peer

@@ -4,8 +4,8 @@
 request: a request id, the client's address (the socket peer, or ``TRUSTED_PROXY_COUNT`` proxies'
 ``X-Forwarded-For``) and the user agent.
 
-``PolicyConsumer`` is the base of authenticated consumers. The first message authenticates
-(``{"type": "auth", "token": JWT}`` or ``{"type": "auth", "api_key": ...}``; never a token in the URL) through
+``PolicyConsumer`` is the base of authenticated consumers. The first message authenticates (``{"type": "auth",
+"token": JWT}`` or ``{"type": "auth", "api_key": ...}``, never both (4401); never a token in the URL) through
 ``majed_vanna.api.policy``, so the same principals resolve by the same rules as over HTTP (deny-listed or
 expired tokens, revoked clients, IP ranges, password-change gate, permission with audit). Bad or missing
 credentials close the socket with 4401, a refused permission with 4403. Each later message is throttled in the
@@ -14,7 +14,6 @@ stays open) and handed to ``handle(content)``.
 """
 
 import asyncio
-import json
 import logging
 
 from channels.db import database_sync_to_async
@@ -24,6 +23,7 @@ from django.http import HttpRequest
 
 from majed_vanna.api import policy
 from majed_vanna.api.exception_handler import envelope_for_exception
+from majed_vanna.api.parsers import JSONTooDeep, loads_json
 from majed_vanna.exceptions import ApplicationError, AuthenticationFailedError
 from majed_vanna.request_context import (
     accept_request_id,
@@ -71,10 +71,10 @@ def _credential_request(scope: dict, content: dict) -> HttpRequest:
     request.path = request.path_info = scope.get("path", "")
     request.META = {"REMOTE_ADDR": context.get("client_ip"), "HTTP_USER_AGENT": context.get("user_agent", "")}
     token, api_key = content.get("token"), content.get("api_key")
-    if isinstance(token, str) and token:
-        request.META["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    elif isinstance(api_key, str) and api_key:
-        request.META["HTTP_X_API_KEY"] = api_key
+    if token is not None:  # both sent: the policy refuses the conflict (4401), as over HTTP
+        request.META["HTTP_AUTHORIZATION"] = f"Bearer {token}" if isinstance(token, str) else ""
+    if api_key is not None:
+        request.META["HTTP_X_API_KEY"] = api_key if isinstance(api_key, str) else ""
     request.client_ip = context.get("client_ip")
     request.request_id = context.get("request_id")
     return request
@@ -115,7 +115,10 @@ class PolicyConsumer(AsyncJsonWebsocketConsumer):
             await self.send_error(ApplicationError("Messages are JSON text of at most 64 KiB"), code="BAD_REQUEST")
             return
         try:
-            content = json.loads(text_data)
+            content = loads_json(text_data)  # absurd nesting is refused before decoding (MAX_JSON_DEPTH)
+        except JSONTooDeep as exc:
+            await self.send_error(ApplicationError(str(exc)), code="BAD_REQUEST")
+            return
         except ValueError:
             await self.send_error(ApplicationError("Malformed JSON"), code="BAD_REQUEST")
             return

@@ -14,4 +14,7 @@ fi
 host=${HOST:-127.0.0.1}
 port=${PORT:-7777}
 echo "==> serving on http://localhost:${port}/api/v1/ (docs: /api/v1/docs/, admin: /admin/)"
-exec .venv/bin/daphne -b "$host" -p "$port" --proxy-headers majed_vanna.asgi:application
+# No --proxy-headers: the client address comes from TRUSTED_PROXY_COUNT alone (README "Production"). Slow
+# clients meet the read deadlines HTTP_HEADER_TIMEOUT_SECONDS / HTTP_BODY_TIMEOUT_SECONDS (set in-process).
+exec .venv/bin/daphne -b "$host" -p "$port" --websocket_connect_timeout 5 --application-close-timeout 10 \
+  majed_vanna.asgi:application

@@ -9,7 +9,20 @@ def caller_key(request) -> str:
         return f"client:{client_id}"
     if user is not None and getattr(user, "is_authenticated", False):
         return f"user:{user.pk}"
-    return f"ip:{getattr(request, 'client_ip', None) or request.META.get('REMOTE_ADDR') or 'unknown'}"
+    return f"ip:{client_ip_of(request) or 'unknown'}"
+
+
+def client_ip_of(request) -> str | None:
+    """The request's client address as the core middleware resolved it (``None``: not known). A request that
+    did not pass the middleware (a bare ``HttpRequest``) is resolved here by the same rule, never by taking
+    ``REMOTE_ADDR`` as it is."""
+    if hasattr(request, "client_ip"):
+        return request.client_ip
+    from django.conf import settings
+
+    from majed_vanna.request_context import client_ip_from_meta
+
+    return client_ip_from_meta(request.META, settings.TRUSTED_PROXY_COUNT)
 
 
 def principal_identity(principal, *, nobody: str = "") -> tuple[str, str]:

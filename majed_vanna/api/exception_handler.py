@@ -1,8 +1,9 @@
 """The single place that turns exceptions into the error envelope (contract §1).
 
 Handles ``ApplicationError`` subclasses, DRF's exceptions, Django's ``Http404``, ``PermissionDenied``,
-``ValidationError``, ``RequestDataTooBig`` and ``SuspiciousOperation``/``BadRequest`` (400). A database or
-Redis that cannot be reached is 503 SERVICE_UNAVAILABLE with ``Retry-After`` (the request may be retried;
+``ValidationError``, ``RequestDataTooBig``, ``SuspiciousOperation``/``BadRequest`` (400) and ``RecursionError``
+(400: input nested too deeply for a decoder; the parsers refuse it earlier, this is the last line of defence).
+A database or Redis that cannot be reached is 503 SERVICE_UNAVAILABLE with ``Retry-After`` (the request may be retried;
 contract §1). Anything else is logged with the request id and answered 500 INTERNAL_ERROR without
 exception text.
 """
@@ -77,6 +78,9 @@ def envelope_for_exception(exc) -> tuple[int, dict, dict]:
         return 422, error_envelope("VALIDATION_ERROR", "Invalid input parameters", details), headers
     if isinstance(exc, RequestDataTooBig):
         return 413, error_envelope("PAYLOAD_TOO_LARGE", "Request body is too large"), headers
+    if isinstance(exc, RecursionError):
+        logger.warning("Input nested too deeply refused (RecursionError)")
+        return 400, error_envelope("BAD_REQUEST", "Malformed request body: nested too deeply"), headers
     if isinstance(exc, SuspiciousOperation | BadRequest):
         logger.warning("Bad request refused: %s", type(exc).__name__)
         return 400, error_envelope("BAD_REQUEST", "Bad request"), headers

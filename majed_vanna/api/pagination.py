@@ -112,20 +112,17 @@ class EnvelopePagination(BasePagination):
         }
 
     def get_schema_operation_parameters(self, view):
-        return [
-            {
-                "name": "page",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "integer", "minimum": 1, "default": 1},
-            },
-            {
-                "name": "per_page",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
-            },
-        ]
+        schemas = page_parameter_schemas()
+        return [{"name": name, "in": "query", "required": False, "schema": schema} for name, schema in schemas.items()]
+
+
+def page_parameter_schemas() -> dict[str, dict]:
+    """The OpenAPI schema of ``page`` and ``per_page``, as ``_parse_page`` enforces them: ``page`` has no maximum
+    (contract §2: a page past the end is empty, never an error)."""
+    return {
+        "page": {"type": "integer", "minimum": 1, "default": 1},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
+    }
 
 
 def _planner_rows(queryset: QuerySet) -> int:

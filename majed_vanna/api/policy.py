@@ -4,7 +4,8 @@ DRF views (``EnvelopeAPIMixin.initial``), ``async_api_view`` and WebSocket consu
 (``majed_vanna.ws.PolicyConsumer``) all call these functions, in this order:
 
 1. ``authenticate``: the configured authenticators (JWT, API key, HMAC); bad credentials are 401, none at all
-   give an anonymous caller;
+   give an anonymous caller, and more than one scheme in one request (``Authorization``, ``X-API-Key``, the
+   HMAC headers) is 401 whichever of them is valid: the caller is never chosen by the classes' order;
 2. ``throttle``: the endpoint's named scope at the rate in force (``majed_vanna.api.scopes``), headers recorded
    for the response, 429 with ``Retry-After`` and ``X-RateLimit-*`` over the limit. It runs before the access
    check, so refused calls count too and every answer of a throttled endpoint, 401 and 403 included, carries
@@ -48,6 +49,17 @@ logger = logging.getLogger(__name__)
 
 NO_CREDENTIALS = "Authentication credentials were not provided"
 BEARER_CHALLENGE = 'Bearer realm="api"'
+CONFLICTING_CREDENTIALS = (
+    "Conflicting credentials: send exactly one of Authorization, X-API-Key or the HMAC signature headers "
+    "(X-Client-Id, X-Timestamp, X-Nonce, X-Signature)"
+)
+
+# The credential schemes a request may carry (contract §5), by the ``META`` keys that announce each.
+CREDENTIAL_SCHEMES = {
+    "Authorization": ("HTTP_AUTHORIZATION",),
+    "X-API-Key": ("HTTP_X_API_KEY",),
+    "HMAC signature": ("HTTP_X_CLIENT_ID", "HTTP_X_TIMESTAMP", "HTTP_X_NONCE", "HTTP_X_SIGNATURE"),
+}
 
 
 @dataclass(frozen=True)
@@ -80,12 +92,19 @@ def authenticate(request, authenticators=None):
         authenticators = _authenticators() if authenticators is None else authenticators
         drf_request, django_request = Request(request, authenticators=authenticators), request
     try:
+        if drf_request.authenticators and len(credential_schemes(django_request.META)) > 1:
+            raise drf.AuthenticationFailed(CONFLICTING_CREDENTIALS, code="conflicting_credentials")
         user, auth = drf_request.user, drf_request.auth
     except drf.AuthenticationFailed as exc:
         exc.auth_header = _challenge(django_request, drf_request.authenticators)
         raise
     django_request.user, django_request.auth = user, auth
     return user
+
+
+def credential_schemes(meta) -> list[str]:
+    """The credential schemes (``CREDENTIAL_SCHEMES``) a request's headers carry, present even when empty."""
+    return [scheme for scheme, keys in CREDENTIAL_SCHEMES.items() if any(key in meta for key in keys)]
 
 
 def _challenge(request, authenticators) -> str:

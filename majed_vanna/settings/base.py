@@ -216,6 +216,12 @@ MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 10 * 1024 * 1024)
 # Path prefixes allowed a larger body (e.g. backup upload); apps add theirs here.
 REQUEST_BODY_LIMIT_OVERRIDES: dict[str, int] = {}
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# Read deadlines of daphne's HTTP connections (majed_vanna.daphne_hardening): a request's line and headers must
+# arrive within the first, its body within the second, else 408 and the connection is closed.
+HTTP_HEADER_TIMEOUT_SECONDS = env_int("HTTP_HEADER_TIMEOUT_SECONDS", 10)
+HTTP_BODY_TIMEOUT_SECONDS = env_int("HTTP_BODY_TIMEOUT_SECONDS", 60)
+# JSON nested deeper than this is refused (400) before it is decoded (majed_vanna.api.parsers).
+MAX_JSON_DEPTH = env_int("MAX_JSON_DEPTH", 64)
 
 # --- REST framework.
 REST_FRAMEWORK = {
@@ -227,7 +233,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["majed_vanna.api.renderers.EnvelopeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "majed_vanna.api.parsers.JSONParser",  # refuses absurd nesting before decoding (400)
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -273,6 +279,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "majed_vanna.api.schema.wrap_in_envelope",
+        "majed_vanna.api.schema.page_bounds",  # every page/per_page with the bounds the API enforces
+        "majed_vanna.api.schema.add_links",  # create -> read/update/delete links for stateful clients
     ],
 }
 

@@ -22,6 +22,8 @@ What a declaration says, and which checks it turns on:
 - ``bad_body``: a body the operation refuses -> 422 VALIDATION_ERROR with ``details``.
 - POST: ``idempotent`` (default) -> an over-long ``Idempotency-Key`` is refused (422, ``details`` names the
   header), proving the key is honoured; ``idempotent=False`` -> the header is ignored.
+- Every operation whose schema takes a JSON body: JSON nested 10,000 levels deep -> 400 BAD_REQUEST, refused
+  before decoding (never a 500 from a ``RecursionError``).
 - ``ok``: a GET answers 200 with the success envelope for the allowed caller (set ``ok=False`` for a non-JSON
   answer such as a download, and say why).
 
@@ -48,6 +50,7 @@ RESOLVABLE_ID = "0" * 36  # matches every lookup pattern (UUIDs, client ids, nam
 DEFAULT_MALFORMED = ("not-an-id", "-" * 36)
 PAGE_QUERIES = ({"page": "0"}, {"per_page": "101"}, {"page": "abc"})
 OVERLONG_IDEMPOTENCY_KEY = "k" * 256
+NESTED_JSON = b"[" * 10_000
 
 # Routed under /api/v1/ but deliberately not operations of the schema.
 UNDOCUMENTED_ROUTES = {
@@ -131,12 +134,28 @@ def declared_endpoints() -> dict[tuple[str, str], Endpoint]:
     return found
 
 
-def schema_operations() -> set[tuple[str, str]]:
-    """(METHOD, path) of every operation in the OpenAPI document, from drf-spectacular's generator."""
+def schema_document() -> dict:
+    """The OpenAPI document, from drf-spectacular's generator."""
     from drf_spectacular.generators import SchemaGenerator
 
-    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def schema_operations(schema: dict | None = None) -> set[tuple[str, str]]:
+    """(METHOD, path) of every operation in the OpenAPI document."""
+    schema = schema or schema_document()
     return {(method.upper(), path) for path, item in schema["paths"].items() for method in item}
+
+
+def json_body_operations(schema: dict | None = None) -> set[tuple[str, str]]:
+    """(METHOD, path) of every operation whose request body may be JSON."""
+    schema = schema or schema_document()
+    return {
+        (method.upper(), path)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if "application/json" in (operation.get("requestBody") or {}).get("content", {})
+    }
 
 
 def _walk(patterns, prefix: str = ""):
@@ -361,6 +380,15 @@ def check_bad_body(endpoint: Endpoint, _=None):
     assert isinstance(details, dict) and details, details
 
 
+def check_nested_json(endpoint: Endpoint, _=None):
+    """JSON nested far deeper than ``MAX_JSON_DEPTH``: 400 BAD_REQUEST, before authentication decides anything
+    else (anonymous login and refresh included)."""
+    caller = make_caller("anonymous" if endpoint.public else endpoint.allowed)
+    url = endpoint.url(_kwargs(endpoint))
+    response = getattr(caller.client, endpoint.method.lower())(url, NESTED_JSON, content_type="application/json")
+    assert_error(response, 400, "BAD_REQUEST")
+
+
 def check_idempotency_key(endpoint: Endpoint, _=None):
     caller = make_caller("anonymous" if endpoint.public else endpoint.allowed)
     response = send(
@@ -425,6 +453,7 @@ CHECKS = {
     "200 list shape": check_list_shape,
     "422 bad query": check_bad_query,
     "422 bad body": check_bad_body,
+    "400 nested JSON": check_nested_json,
     "idempotency key": check_idempotency_key,
     "rate-limit headers": check_rate_limit_headers,
     "405": check_method_not_allowed,
@@ -437,8 +466,9 @@ def _needs_client_check(endpoint: Endpoint) -> bool:
     return endpoint.users_only or endpoint.permission is not None
 
 
-def endpoint_checks(endpoint: Endpoint):
-    """(check name, argument, id suffix) for every check the declaration turns on."""
+def endpoint_checks(endpoint: Endpoint, *, json_body: bool = False):
+    """(check name, argument, id suffix) for every check the declaration turns on; ``json_body``: the schema
+    says the operation takes a JSON body."""
     method = endpoint.method.upper()
     if not endpoint.public:
         yield "401 anonymous", None, ""
@@ -461,6 +491,8 @@ def endpoint_checks(endpoint: Endpoint):
         yield "200 ok", None, ""
     if endpoint.bad_body is not None:
         yield "422 bad body", None, ""
+    if json_body:
+        yield "400 nested JSON", None, ""
     if method == "POST":
         yield "idempotency key", None, "" if endpoint.idempotent else " ignored"
     if method != "GET" or endpoint.ok:

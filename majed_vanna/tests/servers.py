@@ -147,8 +147,10 @@ def start_daphne(
     settings_module: str = "majed_vanna.settings.test",
     wait_path: str = "/api/v1/health/live",
     timeout: float = 30,
+    daphne_args: tuple[str, ...] = (),
 ) -> ServerProcess:
-    """Start daphne on a free port and wait until ``wait_path`` answers (any HTTP status)."""
+    """Start daphne on a free port and wait until ``wait_path`` answers (any HTTP status); ``daphne_args`` are
+    passed to daphne before the application (e.g. ``("--proxy-headers",)``)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     full_env = server_env(data_dir=data_dir, settings_module=settings_module, extra=env)
     with listening_socket() as listener:
@@ -156,7 +158,7 @@ def start_daphne(
         log_path = data_dir / f"daphne-{port}.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                [DAPHNE, "--fd", str(listener.fileno()), "majed_vanna.asgi:application"],
+                [DAPHNE, "--fd", str(listener.fileno()), *daphne_args, "majed_vanna.asgi:application"],
                 cwd=BASE_DIR,
                 env=full_env,
                 pass_fds=[listener.fileno()],
@@ -180,7 +182,8 @@ def start_daphne(
 
 @pytest.fixture
 def daphne_server(tmp_path_factory):
-    """Factory fixture: ``daphne_server(env=None, settings_module=..., urls_for_tests=False, data_dir=None)``.
+    """Factory fixture: ``daphne_server(env=None, settings_module=..., urls_for_tests=False, data_dir=None,
+    daphne_args=())``.
 
     ``urls_for_tests=True`` serves the test-only views of ``majed_vanna.tests.urls`` as well.
     Every process started is terminated when the test ends.

@@ -1,8 +1,8 @@
 """Every operation of the OpenAPI schema passes the shared endpoint checks (``endpoint_cases``): 401 anonymous,
 403 without the permission (audited), 403 PASSWORD_CHANGE_REQUIRED, 403 for integration clients, 404 for an
-object the caller may not see or a malformed id, list shape and 422 for a bad query, the envelope and
-``X-Request-Id`` on every answer. An operation without a declaration, a declaration without an operation and
-a URL routed under /api/v1/ but missing from the schema all fail.
+object the caller may not see or a malformed id, list shape and 422 for a bad query, 400 for absurdly nested
+JSON, the envelope and ``X-Request-Id`` on every answer. An operation without a declaration, a declaration
+without an operation and a URL routed under /api/v1/ but missing from the schema all fail.
 
 Each route x check is its own test id, e.g. ``GET /api/v1/users/{user_id} | 404 hidden admin from superuser``.
 """
@@ -11,14 +11,16 @@ import pytest
 
 from majed_vanna.tests import endpoint_cases as cases
 
-OPERATIONS = cases.schema_operations()
+SCHEMA = cases.schema_document()
+OPERATIONS = cases.schema_operations(SCHEMA)
+JSON_BODY_OPERATIONS = cases.json_body_operations(SCHEMA)
 DECLARED = cases.declared_endpoints()
 
 ALL_CASES = [
     *(
         (endpoint, check, argument, suffix)
         for endpoint in DECLARED.values()
-        for check, argument, suffix in cases.endpoint_checks(endpoint)
+        for check, argument, suffix in cases.endpoint_checks(endpoint, json_body=endpoint.key in JSON_BODY_OPERATIONS)
     ),
     *cases.path_checks(DECLARED),
 ]

@@ -1,6 +1,8 @@
 """The OpenAPI schema documents the contract's paths (no trailing slash), while requests keep working with
 or without one, and the schema stays valid (what ``scripts/test.sh`` checks with ``--fail-on-warn``)."""
 
+import re
+
 import pytest
 import yaml
 from django.core.management import call_command
@@ -76,3 +78,107 @@ def test_a_path_routed_with_and_without_slash_is_documented_once():
         ("/api/v1/things", "POST"),
         ("/", "GET"),
     ]
+
+
+# --- The schema is as strict as the API (issue 13: a fuzzer generating from it found it looser).
+
+
+def _operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def _query(operation) -> dict:
+    return {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "query"}
+
+
+def _resolve(schema, node: dict) -> dict:
+    while "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def _success_data(schema, operation) -> dict:
+    for status, response in operation["responses"].items():
+        content = (response.get("content") or {}).get("application/json")
+        if status.startswith("2") and content:
+            return _resolve(schema, _resolve(schema, content["schema"]).get("properties", {}).get("data", {}))
+    return {}
+
+
+PAGE_KEYS = {"total", "page", "per_page", "has_next"}
+
+
+def test_every_list_and_every_page_parameter_is_bounded(schema):
+    """Every operation that answers a page (``total``, ``page``, ``per_page``, ``has_next``) documents ``page``
+    and ``per_page`` with the bounds the API enforces (422 outside them), ``users/{user_id}/conversations``
+    included. ``page`` has no maximum: the API has none (contract §2; a page past the end is empty)."""
+    from majed_vanna.api.pagination import MAX_PER_PAGE
+
+    lists = [
+        f"{method.upper()} {path}"
+        for path, method, operation in _operations(schema)
+        if set(_success_data(schema, operation).get("properties", {})) >= PAGE_KEYS
+    ]
+    assert "GET /api/v1/users/{user_id}/conversations" in lists and len(lists) >= 5, lists
+    expected = {"page": (1, None), "per_page": (1, MAX_PER_PAGE)}
+    for path, method, operation in _operations(schema):
+        query = _query(operation)
+        label = f"{method.upper()} {path}"
+        if label in lists:
+            assert {"page", "per_page"} <= set(query), label
+        for name, bounds in expected.items():
+            if name in query:
+                found = query[name]["schema"]
+                assert (found.get("type"), found.get("minimum"), found.get("maximum")) == ("integer", *bounds), label
+
+
+def test_date_filters_are_date_times_and_orderings_are_enums(schema):
+    checked = 0
+    for path, _method, operation in _operations(schema):
+        for name, parameter in _query(operation).items():
+            if name in ("since", "until"):
+                assert parameter["schema"].get("format") == "date-time", (path, name)
+                checked += 1
+            if name == "ordering":
+                values = parameter["schema"].get("enum") or parameter["schema"].get("items", {}).get("enum")
+                assert values, (path, name)
+                checked += 1
+    assert checked >= 3
+
+
+# Each resource a caller creates, and the operations a stateful fuzzer chains after creating one.
+CRUD = {
+    "users_create": {"users_retrieve", "users_update", "users_partial_update", "users_destroy"},
+    "integrations_clients_create": {
+        "integrations_clients_retrieve",
+        "integrations_clients_partial_update",
+        "integrations_clients_destroy",
+        "integrations_clients_rotate_create",
+    },
+    "backups_create": {"backups_retrieve", "backups_destroy", "backups_download_retrieve"},
+    "backups_upload_create": {"backups_retrieve", "backups_destroy", "backups_restore_create"},
+}
+
+
+def test_create_operations_link_to_what_reads_updates_and_deletes_what_they_made(schema):
+    """OpenAPI links (``responses.<2xx>.links``): the created id, read from the answer's body, fills the path
+    parameter of each operation on the new object, so a stateful fuzzer chains create -> read -> update ->
+    delete. Every link names an operation that exists and fills every path parameter it has."""
+    by_id = {operation["operationId"]: (path, operation) for path, _, operation in _operations(schema)}
+    for create, expected in CRUD.items():
+        _, operation = by_id[create]
+        responses = {status: r for status, r in operation["responses"].items() if status.startswith("2")}
+        assert responses, create
+        for status, response in responses.items():
+            links = response.get("links") or {}
+            linked = {link["operationId"] for link in links.values()}
+            assert expected <= linked, (create, status, sorted(expected - linked))
+            data = _success_data(schema, operation).get("properties", {})
+            for name, link in links.items():
+                target_path, _ = by_id[link["operationId"]]
+                assert set(link["parameters"]) == set(re.findall(r"{(\w+)}", target_path)), (create, name)
+                for expression in link["parameters"].values():
+                    field = re.fullmatch(r"\$response\.body#/data/(\w+)", expression)
+                    assert field and field.group(1) in data, (create, name, expression)

@@ -145,3 +145,19 @@ async def test_a_foreign_origin_is_refused():
     communicator = WebsocketCommunicator(APP, "/ws/test/echo/", headers=[(b"origin", b"https://evil.example")])
     accepted, _ = await communicator.connect()
     assert not accepted
+
+
+@pytest.mark.parametrize("message", ["[" * 10_000, '{"type": "echo", "text": ' + '{"a": ' * 5_000])
+async def test_absurdly_nested_json_is_a_bad_request_not_a_crash(message):
+    """Refused before decoding (``MAX_JSON_DEPTH``), before and after authentication; the socket stays usable."""
+    _, token = await user_and_token()
+    ws = await connected()
+    await ws.send_to(text_data=message)
+    assert (await ws.receive_json_from(timeout=5))["error"]["code"] == "BAD_REQUEST"
+    await ws.send_json_to({"type": "auth", "token": token})
+    assert (await ws.receive_json_from(timeout=5))["type"] == "auth_ok"
+    await ws.send_to(text_data=message)
+    assert (await ws.receive_json_from(timeout=5))["error"]["code"] == "BAD_REQUEST"
+    await ws.send_json_to({"type": "echo", "text": "still here"})
+    assert (await ws.receive_json_from(timeout=5))["text"] == "still here"
+    await ws.disconnect()
