@@ -45,16 +45,14 @@ def client_ip_from_meta(meta: dict, trusted_proxy_count: int) -> str | None:
     With no trusted proxy the client is the socket peer. With N, it is the N-th ``X-Forwarded-For`` entry from
     the right (the leftmost when there are fewer), or the peer when that entry is not an IP address.
 
-    The peer itself is not trusted when it is not an IP address, nor when an ``X-Forwarded-For`` entry names
-    it: a server run with ``--proxy-headers`` (daphne, uvicorn) puts a forwarded entry, which the client may
-    have written, in place of the socket peer, and the real peer is lost. So a forged header never becomes an
-    audit row's address (or a 500 from PostgreSQL's ``inet``) nor a rate-limit bucket of its own: all such
-    requests share the ``unknown`` one.
+    A peer that is not an IP address is no address (``None``: never an audit row's address or a 500 from
+    PostgreSQL's ``inet``). The peer is the real socket peer: ``majed_vanna.daphne_hardening`` keeps daphne's
+    ``--proxy-headers`` from replacing it with a forwarded entry the client may have written. (A peer that a
+    forwarded entry names is still the peer: a client naming its own address must not thereby drop out of the
+    audit log.)
     """
     forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
     peer = ip_or_none(meta.get("REMOTE_ADDR"))
-    if peer is not None and peer in {ip_or_none(entry) for entry in forwarded}:
-        peer = None
     if trusted_proxy_count <= 0:
         return peer
     if len(forwarded) >= trusted_proxy_count:

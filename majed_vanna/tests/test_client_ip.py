@@ -1,10 +1,9 @@
 """The client address comes from ``TRUSTED_PROXY_COUNT`` alone (contract §3), whatever the server in front did.
 
-``daphne --proxy-headers`` copies the leftmost ``X-Forwarded-For`` entry (whatever the client wrote) into the
-socket peer. A peer that is not an IP address, or that a forwarded entry names (the server took it from the
-header), is not an address the app can trust: the client IP is then ``None`` (``unknown`` in rate-limit keys,
-null in audit rows), never the header's text: no 500 from PostgreSQL's ``inet`` column, no new rate-limit
-bucket per forged header.
+A peer that is not an IP address is not an address the app can use: the client IP is then ``None``
+(``unknown`` in rate-limit keys, null in audit rows), never the text: no 500 from PostgreSQL's ``inet``
+column. ``daphne --proxy-headers`` would copy the leftmost ``X-Forwarded-For`` entry into the peer;
+``majed_vanna.daphne_hardening`` stops it (tested on a real daphne in ``test_daphne_hardening.py``).
 """
 
 import pytest
@@ -25,18 +24,11 @@ def test_a_peer_that_is_not_an_ip_address_is_no_address(peer):
     assert client_ip_from_meta({"REMOTE_ADDR": peer, "HTTP_X_FORWARDED_FOR": "203.0.113.9"}, 1) == "203.0.113.9"
 
 
-@pytest.mark.parametrize(
-    ("forwarded", "peer"),
-    [
-        ("198.51.100.7", "198.51.100.7"),  # daphne --proxy-headers: the leftmost entry became the peer
-        ("198.51.100.7, 10.0.0.1", "198.51.100.7"),
-        (" 198.51.100.7 ,10.0.0.1", "198.51.100.7"),
-        ("2001:db8::7", "2001:db8:0::7"),  # the same address written two ways
-        ("10.0.0.1, 198.51.100.7", "198.51.100.7"),  # uvicorn's flavour: the rightmost entry
-    ],
-)
-def test_a_peer_taken_from_x_forwarded_for_is_not_trusted(forwarded, peer):
-    assert client_ip_from_meta({"REMOTE_ADDR": peer, "HTTP_X_FORWARDED_FOR": forwarded}, 0) is None
+def test_a_client_naming_its_own_address_in_x_forwarded_for_keeps_it():
+    """Else anyone could drop out of the audit log (and into a shared rate-limit bucket) by sending their own
+    address: the peer is real under daphne (``daphne_hardening``), whatever the header says."""
+    meta = {"REMOTE_ADDR": "198.51.100.7", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    assert client_ip_from_meta(meta, 0) == "198.51.100.7"
 
 
 def test_the_socket_peer_is_the_client_without_trusted_proxies():
@@ -69,27 +61,18 @@ def test_integration_client_checks_never_fall_back_to_the_raw_peer():
     assert client_ip(Request(django_request)) is None
 
 
-def _login(client, number: int, forwarded: str):
-    # What daphne --proxy-headers hands Django: the forwarded entry as the peer, the header kept as sent.
+def _login(client, number: int, peer: str):
     return client.post(
         "/api/v1/auth/login",
         {"username": f"nobody{number}@example.com", "password": "not-the-password"},
         format="json",
-        REMOTE_ADDR=forwarded.split(",")[0].strip(),
-        HTTP_X_FORWARDED_FOR=forwarded,
+        REMOTE_ADDR=peer,
     )
 
 
-@pytest.mark.parametrize("forwarded", ["not-an-ip", "1.2.3.4:5678", "300.1.1.1"])
-def test_a_forged_peer_is_a_401_with_its_audit_row_and_no_address(api_client, forwarded):
-    response = _login(api_client, 1, forwarded)
+@pytest.mark.parametrize("peer", ["not-an-ip", "1.2.3.4:5678", "300.1.1.1"])
+def test_a_peer_that_is_no_address_is_a_401_with_its_audit_row_and_no_address(api_client, peer):
+    response = _login(api_client, 1, peer)
     assert response.status_code == 401, response.content
     row = AuditLog.objects.filter(action="auth.login_failed").latest("timestamp")
     assert row.ip_address is None
-
-
-def test_a_new_forwarded_address_per_try_does_not_escape_the_per_ip_login_limit(api_client):
-    codes = [_login(api_client, i, f"198.51.100.{i}").status_code for i in range(6)]
-    assert codes == [401] * 5 + [429]
-    addresses = set(AuditLog.objects.filter(action="auth.login_failed").values_list("ip_address", flat=True))
-    assert addresses == {None}, "the audit log recorded forged addresses"
