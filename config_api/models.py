@@ -106,7 +106,8 @@ class Backup(models.Model):
     # An uploaded archive's own file name (as the browser or client sent it); empty for backups made here.
     uploaded_name = models.CharField(max_length=255, blank=True, default="")
     # What the last restore did per table: {label: {"action": "replaced", "rows": n} or {"action": "merged",
-    # "rows_added": n}} (merged tables keep their newer rows, so "rows" would say nothing useful there).
+    # "rows_added": n, "rows_reverted": m}} (merged tables keep their newer rows, so "rows" would say nothing
+    # useful there; "rows_reverted" counts rows changed since the backup and put back as backed up).
     restored_tables = models.JSONField(default=dict, blank=True)
     # The last sign of life of the job under way (a queued or running backup, or restore): set when it is queued,
     # then every few seconds while it runs. The stale-job sweeper fails a job that stopped beating
