@@ -223,7 +223,9 @@ def backup_upload(*, actor, uploaded_file) -> tuple[Backup, bool]:
 
     Returns ``(backup, created)``: an archive already in the catalog (same sha256, file present) is not
     stored twice; the existing backup comes back with ``created`` false (and nothing is audited: nothing
-    changed)."""
+    changed). Two uploads of one archive at the same moment make one row (a unique constraint on the sha256
+    of uploaded backups): the one that loses the race answers with the other's. An uploaded backup whose
+    file went missing gets this upload's file back."""
     directory = backup_dir()
     fd, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=".zip.part", dir=directory)
     tmp = Path(tmp_name)
@@ -236,9 +238,9 @@ def backup_upload(*, actor, uploaded_file) -> tuple[Backup, bool]:
         except ArchiveError as exc:
             raise ValidationFailedError("The uploaded file is not a usable backup", details={"file": [str(exc)]})
         sha256 = sha256_file(tmp)
-        existing = backup_find_same_archive(sha256=sha256)
+        existing = backup_find_same_archive(sha256=sha256) or _uploaded_backup(sha256)
         if existing is not None:
-            return existing, False
+            return _with_file(existing, tmp), False
         created_by_id, created_by_name = _actor_fields(actor)
         now = timezone.now()
         final = None
@@ -272,6 +274,13 @@ def backup_upload(*, actor, uploaded_file) -> tuple[Backup, bool]:
                         "uploaded_name": backup.uploaded_name,
                     },
                 )
+        except IntegrityError:  # the same archive was uploaded at the same moment and won the race
+            if final is not None:
+                final.unlink(missing_ok=True)
+            existing = _uploaded_backup(sha256)
+            if existing is None:
+                raise
+            return _with_file(existing, tmp), False
         except BaseException:
             if final is not None:  # the catalog row was rolled back: the file must not stay behind
                 final.unlink(missing_ok=True)
@@ -279,6 +288,21 @@ def backup_upload(*, actor, uploaded_file) -> tuple[Backup, bool]:
         return backup, True
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _uploaded_backup(sha256: str) -> Backup | None:
+    return Backup.objects.filter(kind=BackupKind.UPLOADED, sha256=sha256).first()
+
+
+def _with_file(backup: Backup, verified_copy: Path) -> Backup:
+    """``backup`` with its archive on disk: a verified copy of the same bytes replaces a file that went missing."""
+    path = Path(backup.file_path) if backup.file_path else backup_dir() / backup.file_name
+    if not path.is_file() and verified_copy.is_file():
+        shutil.move(verified_copy, path)
+        if backup.file_path != str(path):
+            backup.file_path = str(path)
+            backup.save(update_fields=["file_path"])
+    return backup
 
 
 @transaction.atomic
