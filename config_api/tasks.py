@@ -101,4 +101,5 @@ def sweep_when_a_worker_starts(sender=None, **kwargs) -> None:
         if any(swept.values()):
             logger.warning("Stale-job sweep at worker start: %s", swept)
     finally:
-        connection.close()
+        if not connection.in_atomic_block:  # the worker's main process gives its connection back
+            connection.close()
