@@ -106,14 +106,25 @@ class Backup(models.Model):
     # An uploaded archive's own file name (as the browser or client sent it); empty for backups made here.
     uploaded_name = models.CharField(max_length=255, blank=True, default="")
     # What the last restore did per table: {label: {"action": "replaced", "rows": n} or {"action": "merged",
-    # "rows_added": n}} (merged tables keep their newer rows, so "rows" would say nothing useful there).
+    # "rows_added": n, "rows_reverted": m}} (merged tables keep their newer rows, so "rows" would say nothing
+    # useful there; "rows_reverted" counts rows changed since the backup and put back as backed up).
     restored_tables = models.JSONField(default=dict, blank=True)
+    # The last sign of life of the job under way (a queued or running backup, or restore): set when it is queued,
+    # then every few seconds while it runs. The stale-job sweeper fails a job that stopped beating
+    # (config_api.backups.jobs).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     # The catalog is never backed up or replaced by a restore (config_api.backups.registry).
     backup_policy = "exclude"
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # One catalog row per uploaded archive, even for two uploads at the same moment (backup_upload).
+            models.UniqueConstraint(
+                fields=["sha256"], condition=models.Q(kind="uploaded"), name="backup_uploaded_sha256_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Backup {self.id} ({self.status})"

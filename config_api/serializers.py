@@ -147,7 +147,8 @@ class BackupOutputSerializer(serializers.ModelSerializer):
             "uploaded_name": {"help_text": "The uploaded archive's own file name; empty for backups made here"},
             "restored_tables": {
                 "help_text": 'What the last restore did per table: {"action": "replaced", "rows": n} or, for the '
-                'audit and token tables, {"action": "merged", "rows_added": n} (newer rows are kept)'
+                'audit and token tables, {"action": "merged", "rows_added": n, "rows_reverted": m} (newer rows are '
+                "kept; rows changed since the backup are put back as backed up and counted in rows_reverted)"
             },
         }
 

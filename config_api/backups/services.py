@@ -1,9 +1,10 @@
 """Backup catalog services: request, run, upload, delete, restore and prune backups (contract §5).
 
 Requests (``backup_request``, ``restore_request``) only record what to do and queue a Celery task after
-the transaction commits; the tasks call ``backup_run`` / ``restore_run``. Audit: ``backup.create``,
-``backup.upload``, ``backup.delete``, ``backup.restore`` (written when the restore has finished, outside
-its transaction, success or failure).
+the transaction commits; the tasks call ``backup_run`` / ``restore_run``, which claim the job first (a job
+that is not pending any more is left alone) and beat while they work (``jobs``: heartbeat and the sweeper
+of dead jobs). Audit: ``backup.create``, ``backup.upload``, ``backup.delete``, ``backup.restore`` (written
+when the restore has finished, outside its transaction, success or failure).
 """
 
 import logging
@@ -14,7 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.services import audit_record
@@ -24,6 +24,15 @@ from majed_vanna.exceptions import ConflictError, ValidationFailedError
 
 from ..models import Backup, BackupKind, BackupStatus
 from .archive import ArchiveError, Progress, sha256_file, verify_archive, write_archive
+from .jobs import (
+    audit_restore,
+    backup_claim,
+    heartbeat,
+    is_partial_file,
+    pause_for_tests,
+    restore_claim,
+    stale_jobs_sweep,
+)
 from .restore import RestoreProgress, TableOutcome, restore_archive
 
 logger = logging.getLogger(__name__)
@@ -69,7 +78,9 @@ def backup_request(*, actor, kind: str = BackupKind.MANUAL) -> Backup:
     from ..tasks import backup_create_task
 
     created_by_id, created_by_name = _actor_fields(actor)
-    backup = Backup(kind=kind, created_by_id=created_by_id, created_by_name=created_by_name)
+    backup = Backup(
+        kind=kind, created_by_id=created_by_id, created_by_name=created_by_name, heartbeat_at=timezone.now()
+    )
     backup.full_clean()
     backup.save()
     audit_record(
@@ -108,55 +119,87 @@ def backup_create_now(*, actor_name: str, progress: Progress = None) -> Backup:
         raise
 
 
+def _with_test_pause(progress):
+    def table_done(label, value):
+        if progress:
+            progress(label, value)
+        pause_for_tests(label)
+
+    return table_done
+
+
 def backup_run(*, backup_id, progress: Progress = None) -> Backup:
-    """Write the archive for a pending (or retried) backup into ``backup_path`` and record the result."""
-    Backup.objects.filter(pk=backup_id).update(
-        status=BackupStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
-    )
+    """Write the archive for a pending (or retried) backup into ``backup_path`` and record the result.
+
+    A backup that is not pending (running elsewhere, finished, or failed by the sweeper) is returned as it is.
+    While it runs, the row's ``file_path`` names the partial file (the sweeper removes it if the job dies)."""
+    if not backup_claim(backup_id):
+        backup = Backup.objects.get(pk=backup_id)
+        logger.info("Backup %s is %s, not pending: not run again", backup_id, backup.status)
+        return backup
     backup = Backup.objects.get(pk=backup_id)
-    directory = backup_dir()
-    fd, tmp_name = tempfile.mkstemp(prefix=".backup-", suffix=".zip.part", dir=directory)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        manifest = write_archive(tmp, progress=progress)
-        final = directory / backup.file_name
-        tmp.replace(final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    backup.file_path = str(final)
-    backup.size_bytes = final.stat().st_size
-    backup.sha256 = sha256_file(final)
-    backup.manifest = manifest
-    backup.status = BackupStatus.SUCCEEDED
-    backup.error = ""
-    backup.finished_at = timezone.now()
-    backup.save()
-    return backup
+    with heartbeat(backup_id):
+        directory = backup_dir()
+        fd, tmp_name = tempfile.mkstemp(prefix=".backup-", suffix=".zip.part", dir=directory)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            Backup.objects.filter(pk=backup_id).update(file_path=str(tmp))
+            manifest = write_archive(tmp, progress=_with_test_pause(progress))
+            final = directory / backup.file_name
+            tmp.replace(final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        size, sha256 = final.stat().st_size, sha256_file(final)
+    finished = Backup.objects.filter(pk=backup_id, status=BackupStatus.RUNNING).update(
+        file_path=str(final),
+        size_bytes=size,
+        sha256=sha256,
+        manifest=manifest,
+        status=BackupStatus.SUCCEEDED,
+        error="",
+        finished_at=timezone.now(),
+    )
+    if not finished:  # the sweeper gave up on it meanwhile: it stays failed, its file goes
+        final.unlink(missing_ok=True)
+        logger.warning("Backup %s finished after it was marked failed; its archive was removed", backup_id)
+    return Backup.objects.get(pk=backup_id)
 
 
 def backup_record_error(*, backup_id, exc: BaseException, final: bool) -> None:
-    """A failed attempt: ``failed`` when no retry follows, otherwise back to ``pending`` with the error shown."""
-    Backup.objects.filter(pk=backup_id).update(
+    """A failed attempt of a running backup: ``failed`` when no retry follows, otherwise back to ``pending``
+    with the error shown. Its partial file is gone already (``backup_run``)."""
+    Backup.objects.filter(pk=backup_id, status=BackupStatus.RUNNING).update(
         status=BackupStatus.FAILED if final else BackupStatus.PENDING,
         error=describe_error(exc) if final else f"Attempt failed, retrying: {describe_error(exc)}",
         finished_at=timezone.now() if final else None,
+        heartbeat_at=timezone.now(),
+        file_path="",
     )
 
 
-@transaction.atomic
+def _busy(backup: Backup) -> bool:
+    active = (BackupStatus.PENDING, BackupStatus.RUNNING)
+    return backup.status in active or backup.restore_status in active
+
+
 def backup_delete(*, actor, backup: Backup) -> None:
-    if backup.status in (BackupStatus.PENDING, BackupStatus.RUNNING) or backup.restore_status in (
-        BackupStatus.PENDING,
-        BackupStatus.RUNNING,
-    ):
+    if _busy(backup):  # perhaps a job whose worker died: the sweeper fails it (also without a beat scheduler)
+        stale_jobs_sweep()
+        backup.refresh_from_db()
+    _backup_delete(actor=actor, backup=backup)
+
+
+@transaction.atomic
+def _backup_delete(*, actor, backup: Backup) -> None:
+    if _busy(backup):
         raise ConflictError("This backup is still being written or restored; try again when it has finished.")
     path = backup.file_path
     backup_id = backup.pk
     backup.delete()
     audit_record(action="backup.delete", actor=actor, resource="backup", resource_id=backup_id)
-    if path:
+    if path and not is_partial_file(path):
         transaction.on_commit(lambda: Path(path).unlink(missing_ok=True))
 
 
@@ -180,7 +223,9 @@ def backup_upload(*, actor, uploaded_file) -> tuple[Backup, bool]:
 
     Returns ``(backup, created)``: an archive already in the catalog (same sha256, file present) is not
     stored twice; the existing backup comes back with ``created`` false (and nothing is audited: nothing
-    changed)."""
+    changed). Two uploads of one archive at the same moment make one row (a unique constraint on the sha256
+    of uploaded backups): the one that loses the race answers with the other's. An uploaded backup whose
+    file went missing gets this upload's file back."""
     directory = backup_dir()
     fd, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=".zip.part", dir=directory)
     tmp = Path(tmp_name)
@@ -193,9 +238,9 @@ def backup_upload(*, actor, uploaded_file) -> tuple[Backup, bool]:
         except ArchiveError as exc:
             raise ValidationFailedError("The uploaded file is not a usable backup", details={"file": [str(exc)]})
         sha256 = sha256_file(tmp)
-        existing = backup_find_same_archive(sha256=sha256)
+        existing = backup_find_same_archive(sha256=sha256) or _uploaded_backup(sha256)
         if existing is not None:
-            return existing, False
+            return _with_file(existing, tmp), False
         created_by_id, created_by_name = _actor_fields(actor)
         now = timezone.now()
         final = None
@@ -229,6 +274,13 @@ def backup_upload(*, actor, uploaded_file) -> tuple[Backup, bool]:
                         "uploaded_name": backup.uploaded_name,
                     },
                 )
+        except IntegrityError:  # the same archive was uploaded at the same moment and won the race
+            if final is not None:
+                final.unlink(missing_ok=True)
+            existing = _uploaded_backup(sha256)
+            if existing is None:
+                raise
+            return _with_file(existing, tmp), False
         except BaseException:
             if final is not None:  # the catalog row was rolled back: the file must not stay behind
                 final.unlink(missing_ok=True)
@@ -236,6 +288,21 @@ def backup_upload(*, actor, uploaded_file) -> tuple[Backup, bool]:
         return backup, True
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _uploaded_backup(sha256: str) -> Backup | None:
+    return Backup.objects.filter(kind=BackupKind.UPLOADED, sha256=sha256).first()
+
+
+def _with_file(backup: Backup, verified_copy: Path) -> Backup:
+    """``backup`` with its archive on disk: a verified copy of the same bytes replaces a file that went missing."""
+    path = Path(backup.file_path) if backup.file_path else backup_dir() / backup.file_name
+    if not path.is_file() and verified_copy.is_file():
+        shutil.move(verified_copy, path)
+        if backup.file_path != str(path):
+            backup.file_path = str(path)
+            backup.save(update_fields=["file_path"])
+    return backup
 
 
 @transaction.atomic
@@ -251,7 +318,8 @@ def restore_request(*, actor, backup: Backup) -> Backup:
     backup.restore_status = BackupStatus.PENDING
     backup.restore_error = ""
     backup.restored_at = None
-    backup.save(update_fields=["restore_status", "restore_error", "restored_at"])
+    backup.heartbeat_at = timezone.now()
+    backup.save(update_fields=["restore_status", "restore_error", "restored_at", "heartbeat_at"])
     actor_id, actor_name = _actor_fields(actor)
     transaction.on_commit(lambda: restore_task.delay(str(backup.pk), actor_id, actor_name))
     return backup
@@ -263,12 +331,19 @@ def restore_run(
     """Verify the catalog checksum and the archive, then restore it all-or-nothing; audited afterwards.
 
     A refused or failed restore is recorded (``restore_status`` failed, ``restore_error``) and audited
-    with ``success=False``; the error is raised again for the caller (task or command).
+    with ``success=False``; the error is raised again for the caller (task or command). A restore that is
+    not pending (running elsewhere, finished, or failed by the sweeper) is returned as it is.
     """
-    Backup.objects.filter(pk=backup_id).update(restore_status=BackupStatus.RUNNING, restore_started_at=timezone.now())
+    if not restore_claim(backup_id):
+        backup = Backup.objects.get(pk=backup_id)
+        logger.info("Restore of backup %s is %s, not pending: not run again", backup_id, backup.restore_status)
+        return backup
     backup = Backup.objects.get(pk=backup_id)
     try:
-        _manifest, outcomes = restore_archive(Path(backup.file_path), expected_sha256=backup.sha256, progress=progress)
+        with heartbeat(backup_id):
+            _manifest, outcomes = restore_archive(
+                Path(backup.file_path), expected_sha256=backup.sha256, progress=_with_test_pause(progress)
+            )
     except FileNotFoundError as exc:
         restore_mark_failed(
             backup_id=backup_id, exc=ArchiveError("The archive file is missing."), actor=(actor_id, actor_name)
@@ -283,14 +358,16 @@ def restore_run(
     Backup.objects.filter(pk=backup_id).update(
         restore_status=BackupStatus.SUCCEEDED, restored_at=timezone.now(), restore_error="", restored_tables=outcomes
     )
-    _audit_restore(backup, actor_id, actor_name, tables=outcomes)
+    audit_restore(backup, actor_id, actor_name, tables=outcomes)
     return Backup.objects.get(pk=backup_id)
 
 
 def restore_record_error(*, backup_id, exc: BaseException, final: bool) -> None:
-    Backup.objects.filter(pk=backup_id).update(
+    """A failed attempt of a running (or retried, so pending) restore; a restore the sweeper failed stays so."""
+    Backup.objects.filter(pk=backup_id, restore_status__in=[BackupStatus.RUNNING, BackupStatus.PENDING]).update(
         restore_status=BackupStatus.FAILED if final else BackupStatus.PENDING,
         restore_error=describe_error(exc) if final else f"Attempt failed, retrying: {describe_error(exc)}",
+        heartbeat_at=timezone.now(),
     )
 
 
@@ -299,20 +376,7 @@ def restore_mark_failed(*, backup_id, exc: BaseException, actor: tuple[str, str]
     restore_record_error(backup_id=backup_id, exc=exc, final=True)
     backup = Backup.objects.filter(pk=backup_id).first()
     if backup is not None:
-        _audit_restore(backup, actor[0], actor[1], error=describe_error(exc))
-
-
-def _audit_restore(backup: Backup, actor_id: str, actor_name: str, *, error: str = "", tables=None) -> None:
-    audit_record(
-        action="backup.restore",
-        actor_id=actor_id,
-        actor_name=actor_name,
-        resource="backup",
-        resource_id=backup.pk,
-        details={"sha256": backup.sha256, **({"tables": tables} if tables else {})},
-        success=not error,
-        error_message=error,
-    )
+        audit_restore(backup, actor[0], actor[1], error=describe_error(exc))
 
 
 def restore_file(
@@ -345,6 +409,7 @@ def restore_file(
 
 def backups_prune(*, actor=None) -> list[str]:
     """Delete finished backups (rows and files) older than ``backup_retention_days``; nothing else."""
+    stale_jobs_sweep()  # a job whose worker died would otherwise be kept for ever
     days = int(runtime_config_values()["backup_retention_days"])
     cutoff = timezone.now() - timedelta(days=days)
     expired = (
@@ -365,7 +430,7 @@ def backups_prune(*, actor=None) -> list[str]:
                 resource_id=backup_id,
                 details={"reason": "retention", "retention_days": days},
             )
-        if path:
+        if path and not is_partial_file(path):
             Path(path).unlink(missing_ok=True)
         removed.append(backup_id)
     return removed

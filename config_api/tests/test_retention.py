@@ -35,19 +35,21 @@ def test_prune_deletes_only_what_is_older_than_the_limit(admin, isolated_paths):
     just_under = make_backup(timedelta(days=29, hours=23), directory)
     recent = make_backup(timedelta(hours=1), directory)
     running_old = make_backup(timedelta(days=60), directory, status=BackupStatus.RUNNING)
+    Backup.objects.filter(pk=running_old.pk).update(heartbeat_at=NOW - timedelta(seconds=10))  # alive
+    stuck_old = make_backup(timedelta(days=60), directory, status=BackupStatus.RUNNING)  # its worker died
 
     with time_machine.travel(NOW, tick=False):
         removed = backups_prune()
 
-    assert set(removed) == {str(old.pk), str(just_over.pk), str(failed_old.pk)}
+    assert set(removed) == {str(old.pk), str(just_over.pk), str(failed_old.pk), str(stuck_old.pk)}
     kept = set(Backup.objects.values_list("pk", flat=True))
     assert kept == {just_under.pk, recent.pk, running_old.pk}
-    for backup in (old, just_over, failed_old):
+    for backup in (old, just_over, failed_old, stuck_old):
         assert not Path(backup.file_path).exists()
     for backup in (just_under, recent, running_old):
         assert Path(backup.file_path).exists()
     audit = AuditLog.objects.filter(action="backup.delete", details__reason="retention")
-    assert audit.count() == 3
+    assert audit.count() == 4
 
 
 def test_retention_days_come_from_the_runtime_configuration(admin, isolated_paths):

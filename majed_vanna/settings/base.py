@@ -178,8 +178,21 @@ else:
     CELERY_RESULT_BACKEND = "cache+memory://"
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = False
+# Worker faults (README "Running the worker"). Tasks are acknowledged after they ran (a task whose worker died
+# is handed out again; each one checks its job's state first, so a redelivery never runs a job twice or revives
+# a failed one); the scheduled backup opts out (tasks.py). A job whose process was killed (OOM) is not re-run:
+# the stale-job sweeper fails it. A broker outage never stops the worker: it reconnects for as long as it takes,
+# the running job goes on (its result is in the database, not the broker). Redis hands an unacknowledged message
+# to another worker only after the visibility timeout, which must exceed the longest job (the hard time limit).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_TASK_TIME_LIMIT = 60 * 60
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+CELERY_WORKER_CONSUMER = "majed_vanna.celery:Consumer"
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 15 * 60}
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
@@ -383,6 +396,10 @@ MV_BACKUP_RETENTION_DAYS = env_int("MV_BACKUP_RETENTION_DAYS", 30)
 # backup_path and log_path must resolve inside one of these roots.
 MV_ALLOWED_PATH_ROOTS = [str(DATA_DIR), *env_list("MV_ALLOWED_PATH_ROOTS")]
 MV_BACKUP_UPLOAD_MAX_BYTES = env_int("MV_BACKUP_UPLOAD_MAX_BYTES", 1024 * 1024 * 1024)
+# A running backup or restore writes a heartbeat every BACKUP_HEARTBEAT_SECONDS; the sweeper (Celery beat every
+# minute, and each worker start) fails a job whose heartbeat is older than BACKUP_STALE_SECONDS (its worker died).
+BACKUP_HEARTBEAT_SECONDS = float(env("BACKUP_HEARTBEAT_SECONDS", "5"))
+BACKUP_STALE_SECONDS = env_int("BACKUP_STALE_SECONDS", 300)
 REQUEST_BODY_LIMIT_OVERRIDES["/api/v1/backups/upload"] = MV_BACKUP_UPLOAD_MAX_BYTES
 
 from celery.schedules import crontab  # noqa: E402
@@ -390,4 +407,5 @@ from celery.schedules import crontab  # noqa: E402
 CELERY_BEAT_SCHEDULE = {
     "daily-backup": {"task": "config_api.tasks.backup_scheduled_task", "schedule": crontab(hour=3, minute=0)},
     "daily-backup-retention": {"task": "config_api.tasks.backup_prune_task", "schedule": crontab(hour=3, minute=30)},
+    "backup-stale-sweep": {"task": "config_api.tasks.backup_sweep_task", "schedule": 60.0},
 }

@@ -11,3 +11,5 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # Each test sees its checks' current results; the health tests that cover the cache turn it on.
 HEALTH_CACHE_SECONDS = 0
 SIMPLE_JWT["SIGNING_KEY"] = JWT_SIGNING_KEY or derived_key(SECRET_KEY, "jwt")  # noqa: F405
+# The worker fault tests slow a backup down (seconds after each table) so that it can be killed mid-way.
+BACKUP_TEST_TABLE_DELAY_SECONDS = float(env("MV_TEST_BACKUP_TABLE_DELAY", "0"))  # noqa: F405
