@@ -215,5 +215,12 @@ async def health_report(*, required_only: bool = False, include_errors: bool = F
 
 
 def health_report_sync(**kwargs) -> dict:
-    """For management commands and other sync callers outside an event loop."""
-    return asyncio.run(health_report(**kwargs))
+    """For management commands and other sync callers outside an event loop (the results are stored in the
+    cache before the loop ends)."""
+
+    async def report_and_store() -> dict:
+        report = await health_report(**kwargs)
+        await asyncio.gather(*_background)
+        return report
+
+    return asyncio.run(report_and_store())
