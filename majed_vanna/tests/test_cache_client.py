@@ -49,10 +49,12 @@ def test_a_failed_probe_opens_the_breaker_again():
 
 
 @pytest.fixture
-def breaker(monkeypatch):
-    fresh = CacheBreaker(seconds=30)
-    monkeypatch.setattr(cache_client, "breaker", fresh)
-    return fresh
+def breaker():
+    """A breaker of the test's own; the process's own is back before the cache is cleaned (with Redis)."""
+    fresh, real = CacheBreaker(seconds=30), cache_client.breaker
+    cache_client.breaker = fresh
+    yield fresh
+    cache_client.breaker = real
 
 
 def test_a_connection_that_fails_trips_the_breaker_and_the_next_call_fails_at_once(breaker):
