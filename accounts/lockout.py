@@ -8,11 +8,16 @@ a timestamp (the cache TTL only cleans up), so the cool-off is exact.
 """
 
 import hashlib
+import logging
 import math
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+
+from majed_vanna.cache_client import CACHE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 
 def normalize_username(username: str) -> str:
@@ -74,7 +79,18 @@ def register_success(username: str) -> None:
 
 
 def unlock(username: str) -> bool:
-    """Lift the lockout and forget the failures; True if the username was locked."""
+    """Lift the lockout and forget the failures; True if the username was locked. Raises when the cache cannot
+    be reached (the unlock endpoint answers 503: nothing was done)."""
     was_locked = locked_for(username) > 0
     cache.delete_many([_fails_key(username), _until_key(username)])
     return was_locked
+
+
+def unlock_after_commit(username: str) -> None:
+    """``unlock`` for a caller whose own change is already committed (a password reset): a cache that cannot
+    be reached is logged, never raised, so the committed change is still answered as done. The lockout then
+    ends on its own (``LOGIN_LOCKOUT_SECONDS``) or with ``users/{id}/unlock``."""
+    try:
+        unlock(username)
+    except CACHE_ERRORS:
+        logger.warning("Lockout not lifted (the cache is unavailable); it ends on its own")

@@ -1,16 +1,20 @@
 """Read-side helpers of the accounts app, for this app's views and for other apps."""
 
 import importlib
+import logging
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
 from majed_vanna.api.filtering import filter_queryset
+from majed_vanna.cache_client import CACHE_ERRORS
 
 from . import lockout
 from .filters import AuditLogFilter, UserFilter
 from .models import AuditLog, User
 from .permissions import INTEGRATION_ROLE, Role
+
+logger = logging.getLogger(__name__)
 
 
 def _is_client(principal) -> bool:
@@ -36,8 +40,17 @@ def user_list(*, actor, params) -> QuerySet[User]:
 
 
 def user_lock_states(*, users) -> set[str]:
-    """Usernames among ``users`` that are locked out right now."""
-    return lockout.locked_usernames([user.username for user in users])
+    """Usernames among ``users`` that are locked out right now.
+
+    The lock state lives in the cache. When the cache cannot be reached the state is unknown and every user
+    is shown unlocked (``locked: false``), logged: this runs after a write's commit too (``POST users``), and
+    an acknowledged write must not turn into a 503. Logins are refused meanwhile (503), so no lock is missed.
+    """
+    try:
+        return lockout.locked_usernames([user.username for user in users])
+    except CACHE_ERRORS:
+        logger.warning("Lock states unknown (the cache is unavailable): shown as unlocked")
+        return set()
 
 
 def user_conversation_list(*, user: User):

@@ -30,6 +30,8 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from majed_vanna.cache_client import CACHE_ERRORS
+
 from .fields import FIELDS
 from .models import RuntimeConfiguration
 
@@ -123,7 +125,7 @@ def runtime_config_values(*, database: bool = True) -> dict[str, Any]:
     recheck = SHARED_STAMP_RECHECK_SECONDS if getattr(settings, "REDIS_URL", None) else 0
     if memo_values is not None and time.monotonic() - _memo["confirmed_at"] < recheck:
         return memo_values
-    stamp = cache.get(STAMP_KEY)
+    stamp = _cache_call(cache.get, STAMP_KEY)
     if stamp is not None and stamp == memo_stamp:
         _memo["confirmed_at"] = time.monotonic()
         return memo_values
@@ -132,8 +134,9 @@ def runtime_config_values(*, database: bool = True) -> dict[str, Any]:
         return memo_values if memo_values is not None else default_values()
     if stamp is None:
         stamp = _db_stamp()
-        cache.set(STAMP_KEY, stamp, timeout=_stamp_ttl())
+        _cache_call(cache.set, STAMP_KEY, stamp, timeout=_stamp_ttl())
         if stamp == memo_stamp:
+            _memo["confirmed_at"] = time.monotonic()
             return memo_values
     return _load()
 
@@ -148,6 +151,17 @@ def publish_stamp(stamp: str | None = None) -> None:
     with _lock:
         _memo["stamp"], _memo["values"], _memo["confirmed_at"] = None, None, 0.0
     if stamp is None:
-        cache.delete(STAMP_KEY)
+        _cache_call(cache.delete, STAMP_KEY)
     else:
-        cache.set(STAMP_KEY, stamp, timeout=_stamp_ttl())
+        _cache_call(cache.set, STAMP_KEY, stamp, timeout=_stamp_ttl())
+
+
+def _cache_call(method, *args, **kwargs):
+    """A stamp read or write; ``None`` (logged) when the cache cannot be reached. Publishing runs after an
+    update's commit, which a cache outage must not turn into a 503; reading falls back to the database's stamp.
+    Other processes then see the change once their stamp entry expires (``SHARED_STAMP_TTL``)."""
+    try:
+        return method(*args, **kwargs)
+    except CACHE_ERRORS:
+        logger.warning("Runtime configuration stamp: the cache is unavailable")
+        return None

@@ -7,7 +7,9 @@ in one process share one run of a check (single flight), so a hung dependency ho
 
 Results are kept in the shared cache for ``HEALTH_CACHE_SECONDS`` (default 2): within that window every
 request of every process answers from there, with one cache read, instead of running the checks again.
-The cache holds only what the public report may show (plus the error type, shown to admins only).
+The cache holds only what the public report may show (plus the error type, shown to admins only). The read
+waits at most ``CACHE_IO_TIMEOUT_SECONDS`` (a slow cache is a miss) and the write is not waited for, so a
+report takes at most that plus the check timeout, whatever the cache does (the cache check reports it).
 
 The same report backs ``GET health``, ``health/ready``, ``health/detailed`` and ``manage.py check_health``.
 """
@@ -149,6 +151,15 @@ async def _cache_call(method: str, *args) -> dict:
         return {}
 
 
+_background: set[asyncio.Task] = set()
+
+
+def _in_background(coroutine) -> None:
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _background.add(task)  # the loop keeps only weak references to tasks
+    task.add_done_callback(_background.discard)
+
+
 async def check_outcomes(checks: list[HealthCheck]) -> list[dict]:
     """Each check's outcome, from the shared cache when it is fresh there, else by running it."""
     ttl = float(getattr(settings, "HEALTH_CACHE_SECONDS", 0) or 0)
@@ -157,7 +168,10 @@ async def check_outcomes(checks: list[HealthCheck]) -> list[dict]:
     missing = [(key, check) for key, check in zip(keys, checks, strict=True) if key not in stored]
     fresh = await asyncio.gather(*(_run(check) for _, check in missing))
     if ttl > 0 and missing:
-        await _cache_call("set_many", {key: outcome for (key, _), outcome in zip(missing, fresh, strict=True)}, ttl)
+        # Not awaited: the answer never waits on the cache write (bounded anyway, and logged if it fails).
+        _in_background(
+            _cache_call("set_many", {key: outcome for (key, _), outcome in zip(missing, fresh, strict=True)}, ttl)
+        )
     outcomes = {**stored, **{key: outcome for (key, _), outcome in zip(missing, fresh, strict=True)}}
     return [outcomes[key] for key in keys]
 
@@ -201,5 +215,12 @@ async def health_report(*, required_only: bool = False, include_errors: bool = F
 
 
 def health_report_sync(**kwargs) -> dict:
-    """For management commands and other sync callers outside an event loop."""
-    return asyncio.run(health_report(**kwargs))
+    """For management commands and other sync callers outside an event loop (the results are stored in the
+    cache before the loop ends)."""
+
+    async def report_and_store() -> dict:
+        report = await health_report(**kwargs)
+        await asyncio.gather(*_background)
+        return report
+
+    return asyncio.run(report_and_store())

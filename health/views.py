@@ -42,7 +42,7 @@ async def health(request):
 
 @async_api_view(
     public=True,
-    throttle_scope="health.live",
+    throttle_scope=None,  # no rate limit: liveness touches neither the cache nor the database
     schema={
         "GET": {
             "summary": "Liveness",
@@ -52,7 +52,8 @@ async def health(request):
     },
 )
 async def health_live(request):
-    """The process is up and its event loop answers; checks nothing else."""
+    """The process is up and its event loop answers; checks nothing else. Not rate-limited: it touches neither
+    Redis nor the database, so it answers at once whatever they do."""
     from majed_vanna.api.envelope import utc_timestamp
 
     return ApiResult({"status": "alive", "timestamp": utc_timestamp(), "uptime_seconds": uptime_seconds()})

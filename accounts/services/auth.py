@@ -5,6 +5,7 @@ Audit rows of refused attempts must survive the refusal, so checks run outside a
 only the writes of a successful operation are atomic.
 """
 
+import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -16,10 +17,12 @@ from django.utils import timezone
 
 from majed_vanna.api.throttles import RateState, hit, parse_rate
 from majed_vanna.audit import audit_record
+from majed_vanna.cache_client import CACHE_ERRORS
 from majed_vanna.exceptions import (
     AccountLockedError,
     AuthenticationFailedError,
     RateLimitExceededError,
+    ServiceUnavailableError,
     ValidationFailedError,
 )
 
@@ -28,6 +31,9 @@ from ..models import User
 
 INVALID_CREDENTIALS = "Invalid username or password"
 INVALID_REFRESH = "Invalid, expired or revoked refresh token"
+LOGIN_UNAVAILABLE = "Login is temporarily unavailable; retry later"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -72,20 +78,38 @@ def _login_failed(*, username: str, user: User | None, reason: str, message: str
     )
 
 
+def _login_unavailable(*, username: str, user: User | None, step: str):
+    """The shared cache (lockout, rate limits) cannot be reached: the attempt is audited, then refused with 503.
+    Nothing else was done: no token issued, no failure counted, ``last_login`` untouched."""
+    logger.warning("Login refused: the cache is unavailable (%s)", step)
+    _login_failed(
+        username=username, user=user, reason="service_unavailable", message=LOGIN_UNAVAILABLE, details={"step": step}
+    )
+    raise ServiceUnavailableError(LOGIN_UNAVAILABLE)
+
+
 def auth_login(*, username: str, password: str, remember_me: bool = False, ip: str | None = None) -> LoginResult:
     """Check the credentials and issue a token pair.
 
     Order: lockout (429 ACCOUNT_LOCKED, the password is not even checked), rate limits (429
     RATE_LIMIT_EXCEEDED), credentials (401 with one message for unknown user, wrong password and
     inactive user; an unknown user still costs one password hash so timing does not tell them apart).
+
+    Lockout and rate limits live in the shared cache; they fail closed: while the cache cannot be reached a
+    login is refused with 503 SERVICE_UNAVAILABLE, and the attempt is still audited (``auth.login_failed``,
+    reason ``service_unavailable``) before the refusal.
     """
     name = lockout.normalize_username(username)
-    remaining = lockout.locked_for(name)
+    try:
+        remaining = lockout.locked_for(name)
+        if not remaining:
+            allowed, state = login_rate(ip=ip, username=name)
+    except CACHE_ERRORS:
+        _login_unavailable(username=name, user=None, step="lockout_check")
     if remaining:
         _login_failed(username=name, user=None, reason="account_locked", message="Account locked")
         raise AccountLockedError(retry_after=remaining, headers=locked_rate_headers(remaining))
 
-    allowed, state = login_rate(ip=ip, username=name)
     headers = state.headers()
     if not allowed:
         _login_failed(username=name, user=None, reason="rate_limited", message="Too many login attempts")
@@ -101,7 +125,10 @@ def auth_login(*, username: str, password: str, remember_me: bool = False, ip: s
     else:
         valid = user.check_password(password) and user.is_active
     if not valid:
-        locked_seconds = lockout.register_failure(name)
+        try:
+            locked_seconds = lockout.register_failure(name)
+        except CACHE_ERRORS:
+            _login_unavailable(username=name, user=user, step="failure_count")
         reason = "inactive" if user is not None and not user.is_active else "invalid_credentials"
         _login_failed(
             username=name,
@@ -114,7 +141,10 @@ def auth_login(*, username: str, password: str, remember_me: bool = False, ip: s
             raise AccountLockedError(retry_after=locked_seconds, headers=locked_rate_headers(locked_seconds))
         raise AuthenticationFailedError(INVALID_CREDENTIALS, headers=headers)
 
-    lockout.register_success(name)
+    try:
+        lockout.register_success(name)  # before the commit: a 503 here leaves nothing done
+    except CACHE_ERRORS:
+        _login_unavailable(username=name, user=user, step="failure_reset")
     with transaction.atomic():
         user.last_login = timezone.now()
         user.save(update_fields=["last_login"])
@@ -162,6 +192,17 @@ def auth_refresh(*, refresh_token: str) -> tuple[User, tokens.TokenPair]:
         raise AuthenticationFailedError(INVALID_REFRESH)
 
 
+def _deny_after_commit(access_payload) -> None:
+    """Put the presented access token on the deny-list once the change is committed. The change stands if the
+    cache fails now (logged): the refresh tokens are revoked in the database, and while the cache is down every
+    bearer token is refused with 503 anyway; the access token is only usable again if Redis comes back without
+    its data, until it expires (``JWT_ACCESS_MINUTES``)."""
+    try:
+        tokens.deny_access_token(access_payload)
+    except CACHE_ERRORS:
+        logger.warning("Access token not added to the deny-list (the cache is unavailable)")
+
+
 def auth_logout(*, user: User, access_payload, refresh_token: str | None = None) -> bool:
     """Revoke the presented access token and blacklist the given refresh token.
 
@@ -182,7 +223,7 @@ def auth_logout(*, user: User, access_payload, refresh_token: str | None = None)
         audit_record(
             action="auth.logout", actor=user, resource="user", resource_id=user.pk, details={"refresh_revoked": revoked}
         )
-    tokens.deny_access_token(access_payload)
+    _deny_after_commit(access_payload)
     return revoked
 
 
@@ -216,5 +257,5 @@ def auth_password_change(
         pair = tokens.issue_token_pair(user=user)
         audit_record(action="auth.password_changed", actor=user, resource="user", resource_id=user.pk)
     if access_payload is not None:
-        tokens.deny_access_token(access_payload)
+        _deny_after_commit(access_payload)
     return pair

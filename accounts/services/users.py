@@ -239,7 +239,7 @@ def user_reset_password(*, actor, user: User) -> str:
         user.must_change_password = True
         tokens.revoke_all_for_user(user, changed_fields=["password", "must_change_password"])
         audit_record(action="user.reset_password", actor=actor, resource="user", resource_id=user.pk)
-    lockout.unlock(user.username)
+    lockout.unlock_after_commit(user.username)  # committed: a cache outage must not turn this into a 503
     return temporary
 
 

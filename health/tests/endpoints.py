@@ -11,7 +11,7 @@ def a_breaker() -> dict:
 
 ENDPOINTS = [
     Endpoint("GET", "/api/v1/health", public=True),
-    Endpoint("GET", "/api/v1/health/live", public=True),
+    Endpoint("GET", "/api/v1/health/live", public=True, throttled=False),
     Endpoint("GET", "/api/v1/health/ready", public=True),
     Endpoint("GET", "/api/v1/health/detailed", permission="system_admin", denied=("normal", "superuser")),
     Endpoint(

@@ -5,7 +5,7 @@ import asyncio
 import httpx
 import pytest
 
-from majed_vanna.tests.servers import closed_port
+from majed_vanna.tests.servers import closed_port, migrated_sqlite
 
 pytestmark = pytest.mark.slow  # every test here starts real processes (daphne, manage.py)
 
@@ -43,9 +43,11 @@ def test_ready_is_503_when_the_database_cannot_be_reached(daphne_server):
         assert leak not in ready.text and leak not in health.text and leak not in login.text
 
 
-def test_ready_is_503_when_redis_cannot_be_reached(daphne_server):
+def test_ready_is_503_when_redis_cannot_be_reached(daphne_server, tmp_path):
     """A dead cache is reported by the checks, not turned into a 500 by the rate limiter."""
-    server = daphne_server(env={"REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0"})
+    # A migrated database of its own: the refused login is audited.
+    env = {**migrated_sqlite(tmp_path), "REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0"}
+    server = daphne_server(env=env, data_dir=tmp_path)
     ready = server.get("/api/v1/health/ready")
     assert ready.status_code == 503
     checks = ready.json()["error"]["details"]["checks"]

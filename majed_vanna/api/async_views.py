@@ -88,7 +88,7 @@ def async_api_view(
     methods: Iterable[str] = ("GET",),
     permission: str | None = None,
     public: bool = False,
-    throttle_scope: str,
+    throttle_scope: str | None,
     allow_when_password_change_required: bool = False,
     users_only: bool = False,
     idempotent: bool = True,
@@ -99,7 +99,9 @@ def async_api_view(
 
     ``public``: anonymous callers allowed (credentials, when sent, are still checked). ``permission``: the
     contract §4 permission the caller needs. ``throttle_scope``: the endpoint's named rate-limit scope
-    (``majed_vanna.api.scopes``). ``schema``: ``extend_schema`` keyword arguments per HTTP method.
+    (``majed_vanna.api.scopes``), always given; ``None`` declares the endpoint unthrottled (no cache call, no
+    ``X-RateLimit-*`` headers): only for what must answer whatever the cache does, i.e. liveness.
+    ``schema``: ``extend_schema`` keyword arguments per HTTP method.
     """
     allowed = tuple(dict.fromkeys(m.upper() for m in methods))
     if "GET" in allowed and "HEAD" not in allowed:

@@ -18,6 +18,7 @@ raw body is not read here, so an endpoint allowed a larger body (``backups/uploa
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.http.request import RawPostDataException
 from rest_framework.exceptions import UnsupportedMediaType
 
+from majed_vanna.cache_client import CACHE_ERRORS
 from majed_vanna.exceptions import BadRequestError, ConflictError, IdempotencyKeyReusedError, ValidationFailedError
 
 from .callers import caller_key
@@ -35,6 +37,8 @@ MAX_KEY_LENGTH = 255
 ONE_TIME_SECRET_FIELDS = frozenset({"client_secret", "api_key", "temporary_password"})
 IN_FLIGHT_SECONDS = 10 * 60  # a crashed worker's claim expires; the key then behaves as new
 CLAIM_ATTEMPTS = 3
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -146,19 +150,29 @@ def strip_secrets(data):
 
 
 def finish(claim: Claim, *, status: int, data, message: str | None) -> None:
-    """Store a successful outcome for replays."""
-    cache.set(
-        claim.cache_key,
-        {
-            "state": "done",
-            "fingerprint": claim.fingerprint,
-            "status": status,
-            "data": strip_secrets(data),
-            "message": message,
-        },
-        timeout=settings.IDEMPOTENCY_TTL_SECONDS,
-    )
+    """Store a successful outcome for replays.
+
+    Runs after the work is done (committed): a cache that fails now is logged, never raised, so the success
+    is still answered as one. The key then stays claimed (409 to a repeat) until its in-flight entry
+    expires (``IN_FLIGHT_SECONDS``), or is gone if Redis lost its data.
+    """
+    outcome = {
+        "state": "done",
+        "fingerprint": claim.fingerprint,
+        "status": status,
+        "data": strip_secrets(data),
+        "message": message,
+    }
+    try:
+        cache.set(claim.cache_key, outcome, timeout=settings.IDEMPOTENCY_TTL_SECONDS)
+    except CACHE_ERRORS:
+        logger.warning("Idempotency-Key outcome not stored (the cache is unavailable); the response stands")
 
 
 def release(claim: Claim) -> None:
-    cache.delete(claim.cache_key)
+    """Forget the claim of a request that failed (nothing was done). Logged, never raised, if the cache fails:
+    the response in hand is the one to send; the claim expires after ``IN_FLIGHT_SECONDS``."""
+    try:
+        cache.delete(claim.cache_key)
+    except CACHE_ERRORS:
+        logger.warning("Idempotency-Key claim not released (the cache is unavailable)")

@@ -148,6 +148,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache, channel layer, Celery broker: Redis when REDIS_URL is set, in-process otherwise.
 REDIS_URL = env("REDIS_URL")
 CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", "mv")
+# Seconds to connect to Redis and to wait for one answer; after a failure, this process fails every cache call
+# at once for CACHE_BREAKER_SECONDS, then tries again with one call (majed_vanna.cache_client).
+CACHE_CONNECT_TIMEOUT_SECONDS = float(env("CACHE_CONNECT_TIMEOUT_SECONDS", "0.5"))
+CACHE_SOCKET_TIMEOUT_SECONDS = float(env("CACHE_SOCKET_TIMEOUT_SECONDS", "1"))
+CACHE_BREAKER_SECONDS = float(env("CACHE_BREAKER_SECONDS", "3"))
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -156,8 +161,11 @@ if REDIS_URL:
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 2,
-                "SOCKET_TIMEOUT": 2,
+                # Short, so that a hung Redis costs little (health answers within its own timeouts), and a
+                # per-process breaker fails fast after a failure (majed_vanna.cache_client, README "Production").
+                "SOCKET_CONNECT_TIMEOUT": CACHE_CONNECT_TIMEOUT_SECONDS,
+                "SOCKET_TIMEOUT": CACHE_SOCKET_TIMEOUT_SECONDS,
+                "CONNECTION_POOL_CLASS": "majed_vanna.cache_client.BreakerConnectionPool",
             },
         }
     }

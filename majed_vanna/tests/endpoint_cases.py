@@ -91,6 +91,7 @@ class Endpoint:
     bad_queries: tuple[dict, ...] = ()
     bad_body: dict | None = None
     throttle_body: dict | None = None  # the body of the rate-limit check's request (default: bad_body)
+    throttled: bool = True  # False: declares no rate-limit scope (liveness), so sends no X-RateLimit-* headers
     ok: bool = True
     multipart: bool = False
     notes: str = ""
@@ -404,13 +405,16 @@ def check_idempotency_key(endpoint: Endpoint, _=None):
 
 
 def check_rate_limit_headers(endpoint: Endpoint, _=None):
-    """Contract §3: every throttled endpoint (all of them) sends its counters."""
+    """Contract §3: every throttled endpoint (all but liveness) sends its counters; an unthrottled one none."""
     caller = make_caller("anonymous" if endpoint.public else endpoint.allowed)
     body = endpoint.throttle_body if endpoint.throttle_body is not None else endpoint.bad_body
     # A POST is counted, then refused for its over-long Idempotency-Key: nothing runs (no backup, no probe).
     headers = {"HTTP_IDEMPOTENCY_KEY": OVERLONG_IDEMPOTENCY_KEY} if endpoint.method.upper() == "POST" else {}
     response = send(caller, endpoint, _kwargs(endpoint), body=body, **headers)
     headers = {name: response.headers.get(f"X-RateLimit-{name}") for name in ("Limit", "Remaining", "Reset")}
+    if not endpoint.throttled:
+        assert headers == dict.fromkeys(headers), headers
+        return
     assert all(value and value.isdigit() for value in headers.values()), (response.status_code, headers)
     assert int(headers["Remaining"]) < int(headers["Limit"]), headers
 

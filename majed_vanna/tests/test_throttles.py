@@ -92,9 +92,9 @@ def test_two_server_processes_share_the_count(daphne_server):
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
     assert int(refused.headers["Retry-After"]) > 0
-    # The public health endpoint is throttled per IP across processes too.
-    before = int(first.get("/api/v1/health/live").headers["X-RateLimit-Remaining"])
-    assert int(second.get("/api/v1/health/live").headers["X-RateLimit-Remaining"]) == before - 1
+    # The public readiness endpoint is throttled per IP across processes too (liveness is not throttled).
+    before = int(first.get("/api/v1/health/ready").headers["X-RateLimit-Remaining"])
+    assert int(second.get("/api/v1/health/ready").headers["X-RateLimit-Remaining"]) == before - 1
 
 
 @requires_redis
