@@ -231,8 +231,13 @@ for script in "$ROOT"/scripts/faults/*.sh; do
   name=$(basename "$script" .sh)
   if [ -n "${FAULTS_PARTS:-}" ] && ! [[ " $FAULTS_PARTS " == *" $name "* ]]; then continue; fi
   parts+=("$name")
-  # shellcheck source=/dev/null
-  source "$script"
+  if grep -q '^# faults-part: standalone' "$script"; then
+    # A part with servers of its own (the worker's) runs as its own process: its traps and options stay its own.
+    bash "$script" || problem "the $name part failed (its output is above)"
+  else
+    # shellcheck source=/dev/null
+    source "$script"
+  fi
 done
 
 phase check

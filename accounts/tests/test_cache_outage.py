@@ -105,3 +105,14 @@ def test_a_password_reset_is_done_when_the_lockout_cannot_be_lifted(monkeypatch,
     user.refresh_from_db()
     assert user.check_password(temporary) and user.must_change_password
     assert len(audit_rows("user.reset_password")) == 1
+
+
+def test_an_admin_site_login_the_cache_cannot_check_is_refused_and_audited(monkeypatch, admin):
+    from django.test import Client
+
+    _fail(monkeypatch, "get")
+    response = Client().post("/admin/login/", {"username": admin.username, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 200  # the login form again, not a 500
+    assert "_auth_user_id" not in response.wsgi_request.session
+    [row] = audit_rows("auth.login_failed")
+    assert row.details["reason"] == "service_unavailable" and row.details["via"] == "admin"

@@ -38,7 +38,6 @@ DEFAULT_RATES: dict[str, str] = {
     "agent.chat": "100/hour",
     "agent.tools": "200/hour",
     "health": "1000/hour",
-    "health.live": PROBE_RATE,
     "health.ready": PROBE_RATE,
     "health.detailed": "100/hour",
     "integrations.create": "50/hour",

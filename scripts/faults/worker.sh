@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# faults-part: standalone
 # Fault drill: the Celery worker and its broker. Runs on its own (bash scripts/faults/worker.sh) or from
 # scripts/faults.sh. It starts its own redis-server (free port, no persistence) and a prefork worker on a
 # database of its own (a temporary SQLite file; FAULTS_DATABASE_URL=postgres://... to use PostgreSQL), then:
