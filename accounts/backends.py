@@ -11,7 +11,6 @@ from majed_vanna.cache_client import CACHE_ERRORS
 from . import lockout
 from .services.auth import login_rate
 
-
 logger = logging.getLogger(__name__)
 
 
