@@ -8,9 +8,12 @@ request: a request id, the client's address (the socket peer, or ``TRUSTED_PROXY
 "token": JWT}`` or ``{"type": "auth", "api_key": ...}``, never both (4401); never a token in the URL) through
 ``majed_vanna.api.policy``, so the same principals resolve by the same rules as over HTTP (deny-listed or
 expired tokens, revoked clients, IP ranges, password-change gate, permission with audit). Bad or missing
-credentials close the socket with 4401, a refused permission with 4403. Each later message is throttled in the
-consumer's scope like an HTTP request (over the limit: an ``error`` event ``RATE_LIMIT_EXCEEDED``, the socket
-stays open) and handed to ``handle(content)``.
+credentials close the socket with 4401 (so does anything else sent before authenticating, and 10 s of
+silence), a refused permission with 4403; auth messages count per address in the ``auth.websocket`` scope.
+The credential is checked again on every later message (a revoked token or client, a deactivated user or a
+permission taken away closes the socket); each is throttled in the consumer's scope like an HTTP request
+(over the limit: an ``error`` event ``RATE_LIMIT_EXCEEDED``, the socket stays open) and handed to
+``handle(content)``.
 """
 
 import asyncio
@@ -38,6 +41,9 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_INTERNAL_ERROR = 1011
+CLOSE_TRY_AGAIN_LATER = 1013
+AUTH_SCOPE = "auth.websocket"
 MAX_MESSAGE_BYTES = 64 * 1024
 
 
@@ -111,26 +117,40 @@ class PolicyConsumer(AsyncJsonWebsocketConsumer):
         user_agent_var.set(context.get("user_agent", ""))
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        if text_data is None or len(text_data) > MAX_MESSAGE_BYTES:
-            await self.send_error(ApplicationError("Messages are JSON text of at most 64 KiB"), code="BAD_REQUEST")
+        self._set_context()
+        content, problem = self._decode(text_data)
+        if self.principal is None:
+            # Before authentication the only message accepted is a well-formed auth message: anything else
+            # closes the socket (an unauthenticated peer gets no error events to probe with).
+            if problem is not None:
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+            else:
+                await self._authenticate(content)
             return
-        try:
-            content = loads_json(text_data)  # absurd nesting is refused before decoding (MAX_JSON_DEPTH)
-        except JSONTooDeep as exc:
-            await self.send_error(ApplicationError(str(exc)), code="BAD_REQUEST")
-            return
-        except ValueError:
-            await self.send_error(ApplicationError("Malformed JSON"), code="BAD_REQUEST")
-            return
-        if not isinstance(content, dict):
-            await self.send_error(ApplicationError("A message is a JSON object with a type"), code="BAD_REQUEST")
+        if problem is not None:
+            await self.send_error(ApplicationError(problem), code="BAD_REQUEST")
             return
         await self.receive_json(content)
 
+    @staticmethod
+    def _decode(text_data) -> tuple[dict | None, str | None]:
+        """(message, None), or (None, what is wrong with it)."""
+        if text_data is None or len(text_data.encode("utf-8", "surrogatepass")) > MAX_MESSAGE_BYTES:
+            return None, "Messages are JSON text of at most 64 KiB"
+        try:
+            content = loads_json(text_data)  # absurd nesting is refused before decoding (MAX_JSON_DEPTH)
+        except JSONTooDeep as exc:
+            return None, str(exc)
+        except ValueError:
+            return None, "Malformed JSON"
+        if not isinstance(content, dict):
+            return None, "A message is a JSON object with a type"
+        return content, None
+
     async def receive_json(self, content, **kwargs):
-        self._set_context()
-        if self.principal is None:
-            await self._authenticate(content)
+        # The principal is checked again on every message: a token revoked, a user deactivated or a client
+        # revoked since the socket opened (or a permission taken away) ends the conversation here.
+        if not await self._still_allowed():
             return
         try:
             await database_sync_to_async(policy.throttle)(self.request, self._policy())
@@ -144,19 +164,42 @@ class PolicyConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         request = _credential_request(self.scope, content)
-        access = policy.Policy(permission=self.permission, users_only=self.users_only, scope=None)
-        try:
-            await database_sync_to_async(self._authorize)(request, access)
-        except Exception as exc:  # 401 and 403 close the socket; anything else is logged, never echoed
-            status, _, _ = envelope_for_exception(exc)
-            await self.close(code=CLOSE_FORBIDDEN if status == 403 else CLOSE_UNAUTHENTICATED)
+        if await self._refused(request, throttled=True):
             return
         self._auth_deadline.cancel()
         self.request, self.principal = request, request.user
+        self._credential = {key: content[key] for key in ("token", "api_key") if key in content}
         await self.send_json({"type": "auth_ok", **self.principal_summary()})
 
+    async def _still_allowed(self) -> bool:
+        request = _credential_request(self.scope, self._credential)
+        if await self._refused(request, throttled=False):
+            return False
+        self.request, self.principal = request, request.user
+        return True
+
+    async def _refused(self, request, *, throttled: bool) -> bool:
+        """Authenticate ``request`` and check access; on refusal close the socket (4401 bad or missing
+        credentials, 4403 no permission, 1013 a dependency is down, 1011 anything else, logged) and say so.
+        Auth messages are counted per address in the ``auth.websocket`` scope."""
+        try:
+            await database_sync_to_async(self._authorize)(request, self._access(), throttled)
+        except Exception as exc:
+            status, _, _ = envelope_for_exception(exc)  # logs what is unexpected, never echoes it
+            code = {401: CLOSE_UNAUTHENTICATED, 403: CLOSE_FORBIDDEN, 429: CLOSE_UNAUTHENTICATED}.get(status)
+            if code is None:
+                code = CLOSE_TRY_AGAIN_LATER if status == 503 else CLOSE_INTERNAL_ERROR
+            await self.close(code=code)
+            return True
+        return False
+
+    def _access(self) -> policy.Policy:
+        return policy.Policy(permission=self.permission, users_only=self.users_only, scope=None)
+
     @staticmethod
-    def _authorize(request, access: policy.Policy) -> None:
+    def _authorize(request, access: policy.Policy, throttled: bool) -> None:
+        if throttled:  # before the credential is looked at: guessing tokens costs the guesser's budget
+            policy.throttle(request, policy.Policy(scope=AUTH_SCOPE))
         user = policy.authenticate(request)
         if not getattr(user, "is_authenticated", False):
             raise AuthenticationFailedError(policy.NO_CREDENTIALS)

@@ -28,6 +28,7 @@ PROBE_RATE = "6000/hour"  # liveness/readiness: polled by orchestrators and load
 # The contract's defaults (§3) and a few more endpoints that need their own budget.
 DEFAULT_RATES: dict[str, str] = {
     "auth.change_password": "5/minute",
+    "auth.websocket": "30/minute",  # WebSocket auth messages, per address
     "users.list": "100/hour",
     "users.create": "50/hour",
     "users.delete": "20/hour",

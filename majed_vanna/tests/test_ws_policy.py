@@ -149,11 +149,13 @@ async def test_a_foreign_origin_is_refused():
 
 @pytest.mark.parametrize("message", ["[" * 10_000, '{"type": "echo", "text": ' + '{"a": ' * 5_000])
 async def test_absurdly_nested_json_is_a_bad_request_not_a_crash(message):
-    """Refused before decoding (``MAX_JSON_DEPTH``), before and after authentication; the socket stays usable."""
-    _, token = await user_and_token()
+    """Refused before decoding (``MAX_JSON_DEPTH``): before authentication it closes the socket (4401), after
+    it is an error event and the socket stays usable."""
     ws = await connected()
     await ws.send_to(text_data=message)
-    assert (await ws.receive_json_from(timeout=5))["error"]["code"] == "BAD_REQUEST"
+    assert await closed_with(ws) == CLOSE_UNAUTHENTICATED
+    _, token = await user_and_token()
+    ws = await connected()
     await ws.send_json_to({"type": "auth", "token": token})
     assert (await ws.receive_json_from(timeout=5))["type"] == "auth_ok"
     await ws.send_to(text_data=message)
@@ -161,3 +163,54 @@ async def test_absurdly_nested_json_is_a_bad_request_not_a_crash(message):
     await ws.send_json_to({"type": "echo", "text": "still here"})
     assert (await ws.receive_json_from(timeout=5))["text"] == "still here"
     await ws.disconnect()
+
+
+@pytest.mark.parametrize("message", ["{not json", "x" * (70 * 1024), '["a", "list"]', "é" * 40_000])
+async def test_anything_but_an_auth_message_before_authenticating_closes_with_4401(message):
+    ws = await connected()
+    await ws.send_to(text_data=message)
+    assert await closed_with(ws) == CLOSE_UNAUTHENTICATED
+
+
+async def test_a_token_revoked_after_authenticating_ends_the_socket_at_the_next_message():
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts import tokens
+
+    _, token = await user_and_token()
+    ws = await connected()
+    await ws.send_json_to({"type": "auth", "token": token})
+    assert (await ws.receive_json_from(timeout=5))["type"] == "auth_ok"
+    await ws.send_json_to({"type": "echo", "text": "before"})
+    assert (await ws.receive_json_from(timeout=5))["text"] == "before"
+    await sync_to_async(tokens.deny_access_token)(AccessToken(token).payload)  # logout elsewhere
+    await ws.send_json_to({"type": "echo", "text": "after"})
+    assert await closed_with(ws) == CLOSE_UNAUTHENTICATED
+
+
+async def test_a_user_deactivated_after_authenticating_is_cut_off():
+    user, token = await user_and_token()
+    ws = await connected()
+    await ws.send_json_to({"type": "auth", "token": token})
+    await ws.receive_json_from(timeout=5)
+
+    @sync_to_async
+    def deactivate():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+
+    await deactivate()
+    await ws.send_json_to({"type": "echo", "text": "after"})
+    assert await closed_with(ws) == CLOSE_UNAUTHENTICATED
+
+
+async def test_auth_messages_are_rate_limited_per_address():
+    """30 guesses a minute from one address; past that even a good token is refused until the window ends."""
+    for _ in range(30):
+        ws = await connected()
+        await ws.send_json_to({"type": "auth", "token": "guess"})
+        assert await closed_with(ws) == CLOSE_UNAUTHENTICATED
+    _, token = await user_and_token()
+    ws = await connected()
+    await ws.send_json_to({"type": "auth", "token": token})
+    assert await closed_with(ws) == CLOSE_UNAUTHENTICATED
