@@ -34,6 +34,11 @@ def user_visible_queryset(*, actor) -> QuerySet[User]:
     return User.objects.filter(pk=actor.pk)
 
 
+def user_by_username(username: str) -> User | None:
+    """The user an operator names (email, any case), or ``None``."""
+    return User.objects.filter(username=lockout.normalize_username(username)).first()
+
+
 def user_list(*, actor, params) -> QuerySet[User]:
     """Visible users filtered by ``role``, ``active``, ``search`` and sorted by ``ordering``."""
     return filter_queryset(UserFilter, params, user_visible_queryset(actor=actor).order_by("username"))

@@ -76,16 +76,22 @@ def user_create(*, actor, username: str, password: str, role: str, must_change_p
     username = lockout.normalize_username(username)
     _check_username_free(username)
     user = User(username=username, role=role, must_change_password=must_change_password)
+    return _create(user, password, actor=actor)
+
+
+def _create(user: User, password: str, **actor) -> User:
+    """Check the password policy, save ``user`` and audit ``user.create`` in one transaction; ``actor`` is
+    ``actor=`` (a principal) or ``actor_id=``/``actor_name=`` (an operator)."""
     _check_password_policy(password, user)
     user.set_password(password)
     with transaction.atomic():
         _save(user)
         audit_record(
             action="user.create",
-            actor=actor,
             resource="user",
             resource_id=user.pk,
-            details={"username": user.username, "role": role, "must_change_password": must_change_password},
+            details={"username": user.username, "role": user.role, "must_change_password": user.must_change_password},
+            **actor,
         )
     return user
 
@@ -95,25 +101,13 @@ def user_create_by_operator(*, username: str, password: str, role: str, actor_na
     check, but the same username rules and password policy as the API, and the same ``user.create`` audit
     row (the actor is named by ``actor_name``, e.g. ``manage.py``)."""
     username = lockout.normalize_username(username)
-    user = User(username=username, role=role)
+    user = User(username=username, role=role, must_change_password=False)
     try:
         user.full_clean(exclude=["password"], validate_unique=False)
     except DjangoValidationError as exc:
         raise ValidationFailedError(details=exc.message_dict)
     _check_username_free(username)
-    _check_password_policy(password, user)
-    user.set_password(password)
-    with transaction.atomic():
-        _save(user)
-        audit_record(
-            action="user.create",
-            actor_id="",
-            actor_name=actor_name,
-            resource="user",
-            resource_id=user.pk,
-            details={"username": user.username, "role": role, "must_change_password": False},
-        )
-    return user
+    return _create(user, password, actor_id="", actor_name=actor_name)
 
 
 def _current(user: User, name: str):

@@ -10,8 +10,7 @@ import getpass
 
 from django.core.management.base import CommandError
 
-from accounts import lockout, services
-from accounts.models import User
+from accounts import lockout, selectors, services
 from majed_vanna.commands import OperatorCommand
 from majed_vanna.exceptions import ValidationFailedError
 
@@ -31,7 +30,7 @@ class Command(OperatorCommand):
 
     def handle(self, *args, username, **options):
         name = lockout.normalize_username(username)
-        user = User.objects.filter(username=name).first()
+        user = selectors.user_by_username(name)
         if user is None:
             raise CommandError(f"No user with username {name!r}.")
         for _ in range(PASSWORD_TRIES):

@@ -2,8 +2,7 @@
 
 from django.core.management.base import CommandError
 
-from accounts import lockout, services
-from accounts.models import User
+from accounts import lockout, selectors, services
 from majed_vanna.commands import OperatorCommand
 
 
@@ -15,7 +14,7 @@ class Command(OperatorCommand):
 
     def handle(self, *args, username, **options):
         name = lockout.normalize_username(username)
-        user = User.objects.filter(username=name).first()
+        user = selectors.user_by_username(name)
         if user is None:
             raise CommandError(f"No user with username {name!r}.")
         was_locked = services.user_unlock(actor=None, user=user, actor_name="manage.py unlock_user")
