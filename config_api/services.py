@@ -94,6 +94,10 @@ def config_update(*, actor, changes: dict[str, Any]) -> RuntimeConfiguration:
             old_values=old,
             new_values=new,
         )
+        if "data_source_url" in changed:  # the default data source follows (README "Data sources")
+            from agent.services import data_source_follow_config
+
+            data_source_follow_config(url=BY_NAME["data_source_url"].effective(config.data_source_url), actor=actor)
         runtime.publish_stamp(None)  # this process (and this transaction) sees the change at once
         transaction.on_commit(lambda: _after_commit(config.stamp))
     audit_record(
