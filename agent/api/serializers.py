@@ -122,4 +122,3 @@ class DataSourceSchemaOutputSerializer(serializers.Serializer):
     schema = serializers.JSONField(
         help_text="Tables and views with their columns, types, primary and foreign keys and row estimates"
     )
-

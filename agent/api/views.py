@@ -40,7 +40,11 @@ DEFAULT_RULE = (
 
 
 def output_serializer(principal):
-    return DataSourceOutputSerializer if selectors.may_manage_data_sources(principal) else DataSourceSummaryOutputSerializer
+    return (
+        DataSourceOutputSerializer
+        if selectors.may_manage_data_sources(principal)
+        else DataSourceSummaryOutputSerializer
+    )
 
 
 @extend_schema_view(
@@ -115,13 +119,15 @@ class DataSourceViewSet(BaseViewSet):
         return self.created(DataSourceOutputSerializer(source).data, message="Data source created")
 
     def update(self, request, pk=None):
+        source = self.get_object()  # an unknown id is 404 whatever the body
         data = self.validated(DataSourceReplaceInputSerializer, request.data)
-        source = services.data_source_update(source=self.get_object(), actor=request.user, **data)
+        source = services.data_source_update(source=source, actor=request.user, **data)
         return self.ok(DataSourceOutputSerializer(source).data, message="Data source updated")
 
     def partial_update(self, request, pk=None):
+        source = self.get_object()  # an unknown id is 404 whatever the body
         data = self.validated(DataSourceUpdateInputSerializer, request.data)
-        source = services.data_source_update(source=self.get_object(), actor=request.user, **data)
+        source = services.data_source_update(source=source, actor=request.user, **data)
         return self.ok(DataSourceOutputSerializer(source).data, message="Data source updated")
 
     def destroy(self, request, pk=None):

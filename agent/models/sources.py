@@ -51,7 +51,9 @@ class DataSource(models.Model):
     is_default = models.BooleanField(default=False)
     enabled = models.BooleanField(default=True)
     roles = models.JSONField(default=default_roles, blank=True)
-    statement_timeout_ms = models.PositiveIntegerField(default=DEFAULT_TIMEOUT_MS, validators=_bounded(*TIMEOUT_MS_RANGE))
+    statement_timeout_ms = models.PositiveIntegerField(
+        default=DEFAULT_TIMEOUT_MS, validators=_bounded(*TIMEOUT_MS_RANGE)
+    )
     row_cap = models.PositiveIntegerField(default=DEFAULT_ROW_CAP, validators=_bounded(*ROW_CAP_RANGE))
     max_result_bytes = models.PositiveIntegerField(
         default=DEFAULT_RESULT_BYTES, validators=_bounded(*RESULT_BYTES_RANGE)

@@ -1,5 +1,6 @@
 """The agent's services (writes), one module per sub-domain, re-exported here."""
 
+from .demo_data import demo_postgresql_install, demo_sqlite_install
 from .source_probes import data_source_schema, data_source_test
 from .sources import (
     data_source_check,
@@ -23,4 +24,6 @@ __all__ = [
     "data_source_test",
     "data_source_update",
     "data_sources_reencrypt",
+    "demo_postgresql_install",
+    "demo_sqlite_install",
 ]

@@ -106,10 +106,11 @@ def _checked_fields(values: dict[str, Any], *, current_url: str = "", current_en
             checked["roles"] = checks.check_roles(values["roles"])
         except ValueError as exc:
             errors["roles"] = [str(exc)]
-    engine = values.get("engine", current_engine)
-    if "url" in values:
+    if "url" in values:  # the engine follows a new URL unless given with it (then they must match)
         try:
-            checked["url"], checked["engine"] = checks.check_url(values["url"], engine=engine, current=current_url)
+            checked["url"], checked["engine"] = checks.check_url(
+                values["url"], engine=values.get("engine"), current=current_url
+            )
         except ValueError as exc:
             errors["url"] = [str(exc)]
     elif "engine" in values and current_url and values["engine"] != current_engine:
@@ -250,7 +251,7 @@ def data_source_update(*, source: DataSource, actor, **changes) -> DataSource:
     after = audit_view(source)
     diff = {key: {"old": before[key], "new": after[key]} for key in after if after[key] != before[key]}
     if url_changed and "url" not in diff:  # only the password changed: say so, never show it
-        diff["url"] = {"old": before["url"], "new": after["url"], "password": "changed"}
+        diff["url"] = {"old": before["url"], "new": after["url"], "password_changed": True}
     if not diff:
         return source
     source.full_clean()
@@ -347,7 +348,7 @@ def data_source_follow_config(*, url: str, actor) -> DataSource | None:
     default.save()
     after = audit_view(default)
     diff = {key: {"old": before[key], "new": after[key]} for key in after if after[key] != before[key]}
-    diff.setdefault("url", {"old": before["url"], "new": after["url"], "password": "changed"})
+    diff.setdefault("url", {"old": before["url"], "new": after["url"], "password_changed": True})
     _audit("data_source.update", source=default, actor=actor, details={"changes": diff, "reason": "config.update"})
     return default
 
