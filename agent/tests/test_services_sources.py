@@ -213,3 +213,17 @@ def test_an_unreadable_url_is_shown_as_such_and_refused_to_runners(settings):
 
     with pytest.raises(ServiceUnavailableError):
         selectors.data_source_spec(source)
+
+
+def test_a_new_password_on_the_default_source_reaches_the_configuration(admin):
+    """The configuration compared masked URLs: a new password alone was dropped, and the health check and
+    config/test-database went on with the old one."""
+    from config_api.selectors import config_get
+
+    default = make_source(name="Shop", url=PG_URL, actor=admin, is_default=True)
+    new_url = PG_URL.replace(PASSWORD, "rotated-pass")
+    services.data_source_update(source=default, actor=admin, url=new_url)
+    assert config_get().data_source_url == new_url
+    row = AuditLog.objects.filter(action="config.update").latest("id")
+    assert row.details["new"]["data_source_url"].endswith("(password changed)")
+    assert "rotated-pass" not in audit_text()
