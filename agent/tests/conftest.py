@@ -7,6 +7,16 @@ from .factories import sqlite_file
 
 
 @pytest.fixture
+def own_data_dir(settings, tmp_path):
+    """``MV_DATA_DIR`` (and so the demo file and the embedded default data source) in this test's directory:
+    other tests rely on the run's shared one having no demo file."""
+    settings.DATA_DIR = tmp_path
+    settings.MV_DATA_SOURCE_URL = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    settings.MV_ALLOWED_PATH_ROOTS = [str(tmp_path)]
+    return tmp_path
+
+
+@pytest.fixture
 def roots(settings, tmp_path):
     """``tmp_path`` is an allowed root (beside MV_DATA_DIR): sqlite files of the tests live there."""
     settings.MV_ALLOWED_PATH_ROOTS = [str(settings.DATA_DIR), str(tmp_path)]

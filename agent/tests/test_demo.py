@@ -91,9 +91,8 @@ def test_the_sqlite_file_holds_exactly_the_rows(tmp_path):
 
 
 @pytest.mark.django_db
-def test_seed_demo_builds_the_file_once_and_registers_the_default_source(settings, capsys):
-    path = settings.DATA_DIR / "demo.sqlite3"
-    path.unlink(missing_ok=True)
+def test_seed_demo_builds_the_file_once_and_registers_the_default_source(own_data_dir, capsys):
+    path = own_data_dir / "demo.sqlite3"
     call_command("seed_demo")
     assert "Built the demo database" in capsys.readouterr().out
     assert demo.sqlite_file_digest(path) == DEMO_DIGEST
@@ -107,7 +106,7 @@ def test_seed_demo_builds_the_file_once_and_registers_the_default_source(setting
 
 
 @pytest.mark.django_db
-def test_seed_demo_keeps_a_configured_data_source_the_default(settings, admin):
+def test_seed_demo_keeps_a_configured_data_source_the_default(own_data_dir, admin):
     from config_api.services import config_update
 
     config_update(actor=admin, changes={"data_source_url": "postgresql://reader:pw@db.example.com/shop"})
