@@ -1,5 +1,16 @@
+from django.urls import re_path
+
 from majed_vanna.api.routers import ApiRouter
 
-router = ApiRouter()
+from .api.views import DataSourceViewSet, data_source_schema_view, data_source_test_view
 
-urlpatterns = router.urls
+SOURCE = r"^agent/data-sources/(?P<id>[0-9a-fA-F-]{36})"
+
+router = ApiRouter()
+router.register("agent/data-sources", DataSourceViewSet, basename="data-sources")
+
+urlpatterns = [
+    re_path(SOURCE + r"/test/?$", data_source_test_view, name="data-sources-test"),
+    re_path(SOURCE + r"/schema/?$", data_source_schema_view, name="data-sources-schema"),
+    *router.urls,
+]

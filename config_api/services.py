@@ -69,11 +69,16 @@ def config_update(*, actor, changes: dict[str, Any]) -> RuntimeConfiguration:
     config, _ = RuntimeConfiguration.objects.select_for_update().get_or_create(pk=RuntimeConfiguration.SINGLETON_PK)
     changes = _checked(config, changes)
     before = config_audit_view(config)
+    stored_before = {field.name: getattr(config, field.column) for field in FIELDS if field.credentials}
     for name, value in changes.items():
         _apply(config, name, value)
     config.full_clean()
     after = config_audit_view(config)
     changed = {name for name in after if after[name] != before[name]}
+    for name, stored in stored_before.items():  # a new password alone looks the same once masked
+        if getattr(config, BY_NAME[name].column) != stored and name not in changed:
+            changed.add(name)
+            after[name] = f"{after[name]} (password changed)"
     for field in FIELDS:  # a new secret counts as a change even when one was set before
         status = f"{field.name}_status"
         if field.secret and changes.get(field.name):
@@ -94,6 +99,10 @@ def config_update(*, actor, changes: dict[str, Any]) -> RuntimeConfiguration:
             old_values=old,
             new_values=new,
         )
+        if "data_source_url" in changed:  # the default data source follows (README "Data sources")
+            from agent.services import data_source_follow_config
+
+            data_source_follow_config(url=BY_NAME["data_source_url"].effective(config.data_source_url), actor=actor)
         runtime.publish_stamp(None)  # this process (and this transaction) sees the change at once
         transaction.on_commit(lambda: _after_commit(config.stamp))
     audit_record(

@@ -13,6 +13,15 @@ from accounts.models import AuditLog, User
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _own_data_dir(settings, tmp_path):
+    """``seed_demo`` builds ``$MV_DATA_DIR/demo.sqlite3``: in this test's directory, not the run's shared one
+    (whose missing demo file other tests rely on)."""
+    settings.DATA_DIR = tmp_path
+    settings.MV_DATA_SOURCE_URL = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    settings.MV_ALLOWED_PATH_ROOTS = [str(tmp_path)]
+
+
 def run(*args, **kwargs) -> str:
     out = StringIO()
     call_command(*args, stdout=out, **kwargs)

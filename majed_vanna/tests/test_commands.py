@@ -158,6 +158,13 @@ BAD_INPUT = {
         Case(["reencrypt_secrets", "--field", "nope"], "Unknown field nope"),
         Case(["reencrypt_secrets"], "could not be decrypted", setup=_undecryptable_client),
     ],
+    "load_demo_data": [
+        Case(["load_demo_data", "--database-url", "sqlite:///demo.sqlite3"], "must be a PostgreSQL URL"),
+        Case(
+            ["load_demo_data", "--database-url", "postgresql://reader:s3cret@127.0.0.1:1/shop"],
+            "Could not load the demo data into postgresql://reader:********@127.0.0.1:1/shop",
+        ),
+    ],
     "check_health": [Case(["check_health"], "Service is unhealthy", settings={"_break_health": True})],
 }
 

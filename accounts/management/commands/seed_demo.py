@@ -1,5 +1,6 @@
 """``manage.py seed_demo``: idempotent demo data. Creates ``admin@example.com`` (role admin) with the
-password from ``MV_ADMIN_PASSWORD`` or a generated one, printed once when the account is created."""
+password from ``MV_ADMIN_PASSWORD`` or a generated one, printed once when the account is created; builds the
+demo database ``$MV_DATA_DIR/demo.sqlite3`` once and registers it as a data source (``agent.services``)."""
 
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -11,12 +12,21 @@ from majed_vanna.commands import OperatorCommand
 from majed_vanna.exceptions import ValidationFailedError
 
 DEMO_ADMIN = "admin@example.com"
+BY = "manage.py seed_demo"
 
 
 class Command(OperatorCommand):
-    help = "Create the demo admin account (admin@example.com) if it does not exist."
+    help = (
+        "Create the demo admin account (admin@example.com) if it does not exist, build the demo database "
+        "$MV_DATA_DIR/demo.sqlite3 if it does not exist and register it as a data source (the default one "
+        "unless the runtime configuration names another)."
+    )
 
     def handle(self, *args, **options):
+        self._seed_admin()
+        self._seed_demo_data()
+
+    def _seed_admin(self):
         if User.objects.filter(username=DEMO_ADMIN).exists():
             self.stdout.write(f"{DEMO_ADMIN} already exists; unchanged.")
             return
@@ -25,9 +35,7 @@ class Command(OperatorCommand):
         if generated:
             password = services.generate_temporary_password()
         try:
-            services.user_create_by_operator(
-                username=DEMO_ADMIN, password=password, role=Role.ADMIN, actor_name="manage.py seed_demo"
-            )
+            services.user_create_by_operator(username=DEMO_ADMIN, password=password, role=Role.ADMIN, actor_name=BY)
         except ValidationFailedError as exc:
             reasons = " ".join(message for messages in (exc.details or {}).values() for message in messages)
             raise CommandError(f"MV_ADMIN_PASSWORD is not acceptable: {reasons or exc.message}")
@@ -36,3 +44,18 @@ class Command(OperatorCommand):
             self.stdout.write("This password is shown only once; set MV_ADMIN_PASSWORD to choose your own.")
         else:
             self.stdout.write(f"Created {DEMO_ADMIN} (admin) with the password from MV_ADMIN_PASSWORD.")
+
+    def _seed_demo_data(self):
+        from agent.services import demo_sqlite_install
+
+        try:
+            done = demo_sqlite_install(by=BY)
+        except OSError as exc:
+            raise CommandError(f"Could not write the demo database: {exc.strerror or exc}") from None
+        if done.built:
+            self.stdout.write(f"Built the demo database {done.path} (customers, products, employees, orders).")
+        else:
+            self.stdout.write(f"The demo database {done.path} already exists; unchanged.")
+        role = "the default data source" if done.source.is_default else "a data source"
+        state = "registered as" if done.registered else "already registered as"
+        self.stdout.write(f"Demo database {state} {role} {done.source.name!r}.")

@@ -1,0 +1,89 @@
+"""Reads of the agent's data sources, for its views, the SQL runners and other apps (contract §5 "Agent")."""
+
+from django.db.models import QuerySet
+
+from agent.sql.types import DataSourceSpec
+from config_api.validation import mask_url
+from majed_vanna import crypto
+from majed_vanna.api.filtering import filter_queryset
+from majed_vanna.api.permissions import principal_permissions
+from majed_vanna.exceptions import ServiceUnavailableError
+
+from .filters import DataSourceFilter
+from .models import DataSource
+
+SECRET_PURPOSE = "data_source"  # key derivation purpose of data-source URLs (majed_vanna.crypto)
+UNREADABLE_URL = "[unreadable: SECRET_KEY changed? set the URL again]"
+
+
+def data_source_url(source: DataSource) -> str:
+    """The decrypted URL (for runners and probes only; never for a response, a log or an audit row).
+    ``SecretUnreadableError`` when no configured key decrypts it."""
+    return crypto.decrypt(source.url_encrypted, purpose=SECRET_PURPOSE)
+
+
+def data_source_masked_url(source: DataSource) -> str:
+    """The URL as responses, the admin and audit rows show it: any password replaced by ``********``."""
+    try:
+        return mask_url(data_source_url(source))
+    except crypto.SecretUnreadableError:
+        return UNREADABLE_URL
+
+
+def data_source_spec(source: DataSource) -> DataSourceSpec:
+    """What a runner needs to reach ``source``, with the URL decrypted; 503 when the URL cannot be decrypted."""
+    try:
+        url = data_source_url(source)
+    except crypto.SecretUnreadableError:
+        raise ServiceUnavailableError(
+            f"The URL of data source {source.name!r} cannot be decrypted (SECRET_KEY changed?): put the previous key "
+            "in SECRET_KEY_FALLBACKS and run manage.py reencrypt_secrets, or set the URL again."
+        ) from None
+    return DataSourceSpec(
+        id=str(source.pk),
+        name=source.name,
+        engine=source.engine,
+        url=url,
+        statement_timeout_ms=source.statement_timeout_ms,
+        row_cap=source.row_cap,
+        max_result_bytes=source.max_result_bytes,
+        allow_system_catalogs=source.allow_system_catalogs,
+    )
+
+
+def may_manage_data_sources(principal) -> bool:
+    return "system_admin" in principal_permissions(principal)
+
+
+def data_sources_visible(principal) -> QuerySet[DataSource]:
+    """What ``principal`` may see: ``system_admin``: every source; callers with ``use_chat``: the enabled
+    sources whose ``roles`` hold their role (integration clients: ``integration``); others: none."""
+    sources = DataSource.objects.all()
+    if may_manage_data_sources(principal):
+        return sources
+    if "use_chat" not in principal_permissions(principal):
+        return sources.none()
+    role = getattr(principal, "role", None)
+    # ``roles`` is a JSON list: ``__contains`` on JSON is not portable (SQLite), and sources are few.
+    allowed = [pk for pk, roles in sources.filter(enabled=True).values_list("pk", "roles") if role in (roles or [])]
+    return sources.filter(pk__in=allowed)
+
+
+def data_source_list(*, principal, params) -> QuerySet[DataSource]:
+    """Visible sources, by name, filtered and ordered by ``DataSourceFilter`` (a bad value is 422)."""
+    return filter_queryset(DataSourceFilter, params, data_sources_visible(principal).order_by("name", "id"))
+
+
+def data_source_default() -> DataSource | None:
+    return DataSource.objects.filter(is_default=True).first()
+
+
+def data_source_by_url(url: str) -> DataSource | None:
+    """The source whose (decrypted) URL is ``url``, if any (sources are few)."""
+    for source in DataSource.objects.order_by("created_at", "id"):
+        try:
+            if data_source_url(source) == url:
+                return source
+        except crypto.SecretUnreadableError:
+            continue
+    return None

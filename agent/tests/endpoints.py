@@ -1,0 +1,55 @@
+"""The agent's routes, declared for the shared endpoint checks (``majed_vanna/tests/test_endpoints.py``).
+
+Data sources: callers with ``use_chat`` list and read the sources their role may use (a source for admins
+only is hidden, 404, from a normal user); ``system_admin`` writes and tests them.
+"""
+
+from majed_vanna.tests.endpoint_cases import Endpoint, Hidden
+
+SOURCES = "/api/v1/agent/data-sources"
+SOURCE = SOURCES + "/{id}"
+ADMIN = {"permission": "system_admin", "denied": ("normal", "superuser")}
+CHAT = {"permission": "use_chat"}
+
+
+def _source(**fields) -> dict:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from agent.tests.factories import make_source, sqlite_file
+
+    path = sqlite_file(Path(settings.MV_ALLOWED_PATH_ROOTS[0]) / "declared.sqlite3")
+    source = make_source(name=f"declared-{fields.get('roles', ['all'])[0]}", url=f"sqlite:///{path}", **fields)
+    # A stored schema: the checks read it without introspecting (that is agent.sql's, tested there).
+    source.schema_snapshot = {"tables": []}
+    source.save(update_fields=["schema_snapshot"])
+    return {"id": source.pk}
+
+
+def a_source() -> dict:
+    return _source()
+
+
+def an_admins_only_source() -> dict:
+    return _source(roles=["admin"])
+
+
+HIDDEN = (Hidden("normal", an_admins_only_source, "admins-only source from normal"),)
+
+ENDPOINTS = [
+    Endpoint(
+        "GET",
+        SOURCES,
+        **CHAT,
+        results_key="data_sources",
+        bad_queries=({"engine": "oracle"}, {"enabled": "maybe"}, {"ordering": "bogus"}),
+    ),
+    Endpoint("POST", SOURCES, **ADMIN, bad_body={"name": "x", "url": "mysql://host/db"}),
+    Endpoint("GET", SOURCE, **CHAT, target=a_source, hidden=HIDDEN),
+    Endpoint("PUT", SOURCE, **ADMIN, target=a_source, bad_body={"name": "x"}),
+    Endpoint("PATCH", SOURCE, **ADMIN, target=a_source, bad_body={"row_cap": 0}),
+    Endpoint("DELETE", SOURCE, **ADMIN, target=a_source),
+    Endpoint("POST", SOURCE + "/test", **ADMIN, target=a_source),
+    Endpoint("GET", SOURCE + "/schema", **CHAT, target=a_source, hidden=HIDDEN),
+]
