@@ -127,7 +127,7 @@ _NODES = {
     exp.Cube, exp.Rollup, exp.GroupingSets, exp.Filter, exp.WithinGroup, exp.RespectNulls, exp.IgnoreNulls,
     # names and values
     exp.Table, exp.Alias, exp.Column, exp.Identifier, exp.Star, exp.Dot, exp.Bracket, exp.Literal, exp.Null,
-    exp.Boolean, exp.HexString, exp.National, exp.Var, exp.Paren, exp.Tuple, exp.Interval,
+    exp.Boolean, exp.HexString, exp.National, exp.RawString, exp.Var, exp.Paren, exp.Tuple, exp.Interval,
     exp.DataType, exp.DataTypeParam, exp.ObjectIdentifier,  # cast targets: layer 2 checks the type
 exp.ColumnDef,  # the column list of a table function, AS t(a int)
     exp.JSONPath, exp.JSONPathKey, exp.JSONPathRoot, exp.JSONPathSubscript,
@@ -228,7 +228,8 @@ def check_functions(tree: exp.Expression, dialect: str) -> tuple[str, ...]:
             name = function_name(node, dialect)
             qualifier = _function_qualifier(node, dialect)
             if qualifier is not None and qualifier not in d.FUNCTION_SCHEMAS[dialect]:
-                raise SqlRefused("function", f"The function {_clip(qualifier + '.' + name)} is not allowed")
+                shown = _clip(f"{qualifier}.{_display_name(node, name, dialect)}")
+                raise SqlRefused("function", f"The function {shown} is not allowed")
             if name not in allowed:
                 raise SqlRefused("function", f"The function {_display_name(node, name, dialect)} is not allowed")
             _check_resources(node, name, dialect)
@@ -277,8 +278,9 @@ def _identifier(node: exp.Expression, dialect: str) -> str:
 
 
 def _display_name(node: exp.Func, name: str, dialect: str) -> str:
-    """The function's name as the user would write it, for a refusal message."""
-    if not isinstance(node, exp.Anonymous):
+    """The function's name as the user would write it, for a refusal message (the dialect's spelling of a
+    function sqlglot knows: generate_series rather than sqlglot's exploding_generate_series)."""
+    if not isinstance(node, (exp.Anonymous, exp.Cast)):
         try:
             head = node.sql(dialect=dialect).split("(", 1)[0].strip()
         except Exception:

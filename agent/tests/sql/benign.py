@@ -59,7 +59,8 @@ BENIGN: list[Benign] = [
     Benign(
         "running_total_window",
         "SELECT id, ordered_at, total, sum(total) OVER (ORDER BY ordered_at, id "
-        "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_total FROM orders ORDER BY ordered_at, id LIMIT 50",
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_total "
+        "FROM orders ORDER BY ordered_at, id LIMIT 50",
     ),
     Benign(
         "previous_order_lag",
@@ -108,7 +109,7 @@ BENIGN: list[Benign] = [
     ),
     Benign(
         "literal_with_comment_markers",
-        "SELECT '/* not a comment */ -- nor this; DROP TABLE orders' AS s",
+        "SELECT '/* not a comment */ -- nor this; DROP TABLE orders' AS s, count(*) AS n FROM orders",
     ),
     Benign(
         "case_sizes",
@@ -160,7 +161,7 @@ BENIGN: list[Benign] = [
     ),
     Benign(
         "casts",
-        "SELECT CAST(total AS INTEGER) AS whole, CAST(id AS TEXT) AS label, CAST(quantity AS REAL) / 2 AS half "
+        "SELECT CAST(total AS INTEGER) AS whole, CAST(orders.id AS TEXT) AS label, CAST(quantity AS REAL) / 2 AS half "
         "FROM orders JOIN order_items ON order_items.order_id = orders.id ORDER BY orders.id, order_items.id LIMIT 5",
     ),
     Benign("price_stats", "SELECT min(price), max(price), avg(price), count(DISTINCT category) FROM products"),
@@ -203,7 +204,8 @@ BENIGN: list[Benign] = [
     Benign(
         "average_basket",
         "SELECT o.id, count(oi.id) AS lines, sum(oi.quantity) AS items FROM orders o "
-        "JOIN order_items oi ON oi.order_id = o.id GROUP BY o.id HAVING count(oi.id) > 3 ORDER BY items DESC, o.id LIMIT 10",
+        "JOIN order_items oi ON oi.order_id = o.id GROUP BY o.id HAVING count(oi.id) > 3 "
+        "ORDER BY items DESC, o.id LIMIT 10",
     ),
     Benign(
         "upper_case_keywords",
