@@ -291,6 +291,8 @@ def _display_name(node: exp.Func, name: str, dialect: str) -> str:
 
 
 def _clip(text: str) -> str:
+    """A name from the statement, made safe to show: printable characters only, at most _MAX_NAME_CHARS."""
+    text = "".join(c if c.isprintable() else "?" for c in text)
     return text if len(text) <= _MAX_NAME_CHARS else text[: _MAX_NAME_CHARS - 3] + "..."
 
 

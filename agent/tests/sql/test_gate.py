@@ -215,6 +215,13 @@ def test_refusal_messages_never_echo_the_statement():
     assert "secret_token_123" not in error.message
 
 
+def test_names_shown_in_messages_are_printable_and_short():
+    error = refused('SELECT * FROM "a\nb\x1b[31m' + "x" * 200 + '"', "postgres")
+    assert error.rule == "table"
+    assert "\n" not in error.message and "\x1b" not in error.message
+    assert len(error.message) < 140
+
+
 def test_command_fallback_warnings_are_not_logged(caplog):
     with caplog.at_level(logging.WARNING, logger="sqlglot"):
         refused("VACUUM INTO '/tmp/mv_marker_log.db'", "sqlite")
