@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 CURSOR = "mv_agent_query"
 BACKSTOP_SECONDS = 2.0  # beyond the server's statement timeout, the client gives up on its own
 APPLICATION_NAME = "majed-vanna-agent"
+# Session-level advisory locks are the one thing a read-only SELECT can leave behind on a connection (its
+# session settings are rolled back with the transaction): release them before the connection goes back.
+END = "ROLLBACK; SELECT pg_advisory_unlock_all()"
 
 _pools: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[str, AsyncConnectionPool]]]" = (
     weakref.WeakKeyDictionary()
@@ -178,7 +181,7 @@ async def session(spec: DataSourceSpec):
             async with asyncio.timeout(timeout_ms / 1000 + BACKSTOP_SECONDS):
                 await _begin(conn, timeout_ms)
                 yield conn, deadline
-                await conn.execute("ROLLBACK")
+                await conn.execute(END)
             healthy = True
         except ApplicationError:
             if conn.info.transaction_status == pq.TransactionStatus.INTRANS:
