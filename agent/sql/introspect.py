@@ -124,8 +124,8 @@ def _sqlite_sync(spec: DataSourceSpec, cancel: threading.Event) -> dict:
 
 def _sqlite_tables(conn, counts_until: float) -> list[dict]:
     objects = conn.execute(
-        "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
-        "ORDER BY name"
+        "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') "
+        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
     ).fetchall()
     stats = _sqlite_stats(conn)
     tables = []
@@ -150,7 +150,9 @@ def _sqlite_tables(conn, counts_until: float) -> list[dict]:
             key["references"]["columns"].append(ref_column)
         table["foreign_keys"] = list(keys.values())
         if kind == "table":
-            table["row_estimate"] = stats.get(name.lower()) if name.lower() in stats else _count(conn, name, counts_until)
+            table["row_estimate"] = (
+                stats.get(name.lower()) if name.lower() in stats else _count(conn, name, counts_until)
+            )
         tables.append(table)
     return tables
 
@@ -173,6 +175,7 @@ def _count(conn, name: str, counts_until: float) -> int | None:
     if time.monotonic() > counts_until:
         return None
     try:
-        return conn.execute('SELECT count(*) FROM "{}"'.format(name.replace('"', '""'))).fetchone()[0]
+        # A table name of the file itself (sqlite_master), quoted as an identifier: not the model's input.
+        return conn.execute(f"SELECT count(*) FROM {sqlite.quote_identifier(name)}").fetchone()[0]  # noqa: S608
     except Exception:  # interrupted at the deadline: no estimate
         return None

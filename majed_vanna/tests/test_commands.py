@@ -159,6 +159,16 @@ BAD_INPUT = {
         Case(["reencrypt_secrets"], "could not be decrypted", setup=_undecryptable_client),
     ],
     "check_health": [Case(["check_health"], "Service is unhealthy", settings={"_break_health": True})],
+    "create_readonly_role": [
+        Case(["create_readonly_role", "--database-url", "sqlite:///x.db", "--role", "ro"], "must be a PostgreSQL URL"),
+        Case(
+            ["create_readonly_role", "--database-url", "postgres://a@h/db", "--role", "Bad;"], "not a valid role name"
+        ),
+        Case(
+            ["create_readonly_role", "--database-url", "postgres://a@127.0.0.1:1/db", "--role", "ro", "--apply"],
+            "PostgreSQL refused",
+        ),
+    ],
 }
 
 

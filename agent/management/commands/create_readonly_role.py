@@ -57,9 +57,7 @@ def readonly_role_statements(
             sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(name, who),
             sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT ON TABLES TO {}").format(name, who),
         ]
-    statements.append(
-        sql.SQL("REVOKE {} FROM {}").format(sql.SQL(", ").join(map(sql.Identifier, SERVER_ROLES)), who)
-    )
+    statements.append(sql.SQL("REVOKE {} FROM {}").format(sql.SQL(", ").join(map(sql.Identifier, SERVER_ROLES)), who))
     return statements
 
 
@@ -178,7 +176,9 @@ class Command(OperatorCommand):
                         conn.execute(statement)
                 problems, warnings = role_problems(conn, role, schemas)
         except psycopg.Error as exc:
-            raise Error(f"PostgreSQL refused: {one_line(str(exc).splitlines()[0] if str(exc) else 'no reason')}") from None
+            raise Error(
+                f"PostgreSQL refused: {one_line(str(exc).splitlines()[0] if str(exc) else 'no reason')}"
+            ) from None
         if problems:
             raise Error(f"Role {role} was created but is not safe: {'; '.join(problems)}.")
         for warning in warnings:

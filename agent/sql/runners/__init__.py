@@ -41,15 +41,20 @@ def breaker_for(spec: DataSourceSpec) -> CircuitBreaker:
 
 
 async def run(spec: DataSourceSpec, checked: CheckedSQL) -> QueryResult:
-    engine = engine_module(spec)
-    async with breaker_for(spec).aguard(failure_exceptions=(SourceUnavailable,)):
-        return await engine.run(spec, checked)
+    return await _guarded(spec, "run", checked)
 
 
 async def explain(spec: DataSourceSpec, checked: CheckedSQL) -> dict:
+    return await _guarded(spec, "explain", checked)
+
+
+async def _guarded(spec: DataSourceSpec, action: str, checked: CheckedSQL):
     engine = engine_module(spec)
-    async with breaker_for(spec).aguard(failure_exceptions=(SourceUnavailable,)):
-        return await engine.explain(spec, checked)
+    breaker = breaker_for(spec)
+    if engine is sqlite:  # already on a pool thread: the breaker's cache calls go there too (one hop, not three)
+        return await sqlite.in_lane(sqlite.guarded, spec, breaker, getattr(sqlite, f"{action}_sync"), checked)
+    async with breaker.aguard(failure_exceptions=(SourceUnavailable,)):
+        return await getattr(engine, action)(spec, checked)
 
 
 async def close_pools() -> None:

@@ -54,6 +54,7 @@ END = "ROLLBACK; SELECT pg_advisory_unlock_all()"
 _pools: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[str, AsyncConnectionPool]]]" = (
     weakref.WeakKeyDictionary()
 )
+_closing: set[asyncio.Task] = set()
 _locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = weakref.WeakKeyDictionary()
 
 
@@ -94,8 +95,10 @@ async def pool_for(spec: DataSourceSpec) -> AsyncConnectionPool:
         pool = _new_pool(spec)
         await pool.open(wait=False)
         pools[spec.id] = (key, pool)
-    if entry:
-        loop.create_task(_close_quietly(entry[1]))
+    if entry:  # the old URL's pool: closed in the background (its connections may still be busy)
+        task = loop.create_task(_close_quietly(entry[1]))
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
     return pool
 
 
@@ -233,9 +236,7 @@ async def _fetch(cursor: psycopg.AsyncCursor, size: int, deadline: float, first:
         left_ms = int((deadline - time.monotonic()) * 1000)
         if left_ms <= 0:
             raise SqlTimeout()
-        await cursor.execute(
-            f"SET LOCAL statement_timeout = {left_ms}; FETCH FORWARD {size} FROM {CURSOR}"
-        )
+        await cursor.execute(f"SET LOCAL statement_timeout = {left_ms}; FETCH FORWARD {size} FROM {CURSOR}")
         cursor.nextset()
     return await cursor.fetchall()
 

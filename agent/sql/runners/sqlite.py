@@ -49,15 +49,96 @@ BUSY_TIMEOUT_SECONDS = 2.0
 # zeroblob, sqlite_* introspection, changes()...). The gate has its own allow-list; this one is the
 # engine's, and holds even when the gate is wrong.
 SQLITE_FUNCTIONS = frozenset(
-    """
-    abs avg ceil ceiling char coalesce concat concat_ws count cume_dist date datetime dense_rank exp
-    first_value floor format glob group_concat hex ifnull iif instr json json_array json_array_length
-    json_extract json_object json_quote json_type json_valid julianday lag last_value lead length like
-    likelihood likely ln log log10 log2 lower ltrim max min mod nth_value ntile nullif octet_length
-    percent_rank pi pow power printf quote radians degrees random rank replace round row_number rtrim
-    sign sin cos tan sqrt strftime string_agg substr substring sum time timediff total trim trunc typeof
-    unicode unixepoch unlikely upper -> ->>
-    """.split()
+    [
+        "abs",
+        "avg",
+        "ceil",
+        "ceiling",
+        "char",
+        "coalesce",
+        "concat",
+        "concat_ws",
+        "count",
+        "cume_dist",
+        "date",
+        "datetime",
+        "dense_rank",
+        "exp",
+        "first_value",
+        "floor",
+        "format",
+        "glob",
+        "group_concat",
+        "hex",
+        "ifnull",
+        "iif",
+        "instr",
+        "json",
+        "json_array",
+        "json_array_length",
+        "json_extract",
+        "json_object",
+        "json_quote",
+        "json_type",
+        "json_valid",
+        "julianday",
+        "lag",
+        "last_value",
+        "lead",
+        "length",
+        "like",
+        "likelihood",
+        "likely",
+        "ln",
+        "log",
+        "log10",
+        "log2",
+        "lower",
+        "ltrim",
+        "max",
+        "min",
+        "mod",
+        "nth_value",
+        "ntile",
+        "nullif",
+        "octet_length",
+        "percent_rank",
+        "pi",
+        "pow",
+        "power",
+        "printf",
+        "quote",
+        "radians",
+        "degrees",
+        "random",
+        "rank",
+        "replace",
+        "round",
+        "row_number",
+        "rtrim",
+        "sign",
+        "sin",
+        "cos",
+        "tan",
+        "sqrt",
+        "strftime",
+        "string_agg",
+        "substr",
+        "substring",
+        "sum",
+        "time",
+        "timediff",
+        "total",
+        "trim",
+        "trunc",
+        "typeof",
+        "unicode",
+        "unixepoch",
+        "unlikely",
+        "upper",
+        "->",
+        "->>",
+    ]
 )
 
 _OK, _DENY = sqlite3.SQLITE_OK, sqlite3.SQLITE_DENY
@@ -98,6 +179,10 @@ def open_connection(spec: DataSourceSpec) -> sqlite3.Connection:
     return conn
 
 
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _table_key(name: str) -> str:
     name = name.strip().strip('"`[]').lower()
     return name.removeprefix("main.").strip('"`[]')
@@ -127,7 +212,7 @@ def readable_tables(conn: sqlite3.Connection, tables: tuple[str, ...]) -> Readab
 
         conn.set_authorizer(record)
         try:
-            conn.execute('SELECT * FROM "{}" LIMIT 0'.format(view.replace('"', '""'))).fetchall()
+            conn.execute(f"SELECT * FROM {quote_identifier(view)} LIMIT 0").fetchall()  # noqa: S608 - a view of the file
         finally:
             conn.set_authorizer(None)
         readable |= reads
@@ -243,6 +328,13 @@ def explain_sync(spec: DataSourceSpec, checked: CheckedSQL, cancel: threading.Ev
         return {"engine": "sqlite", "plan": plan}
 
     return _execute(spec, checked, cancel or threading.Event(), f"EXPLAIN QUERY PLAN {checked.sql}", collect)
+
+
+def guarded(spec: DataSourceSpec, breaker, fn, *args):
+    """``fn(spec, *args)`` behind the data source's breaker (sync: the caller is a lane thread); the last
+    argument is the cancellation event."""
+    with breaker.guard(failure_exceptions=(SourceUnavailable,)):
+        return fn(spec, *args)
 
 
 async def in_lane(fn, spec: DataSourceSpec, *args):

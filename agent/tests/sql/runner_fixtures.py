@@ -22,8 +22,13 @@ requires_postgresql = pytest.mark.skipif(
 
 CUSTOMERS = [(i, f"Customer {i}", ("SA", "AE", "EG", None)[i % 4], f"2024-01-{1 + i % 28:02d}") for i in range(1, 41)]
 ORDERS = [
-    (i, 1 + i % 40, round(10 + (i * 37) % 250 + 0.25, 2), ("pending", "shipped", "delivered", "cancelled")[i % 4],
-     f"2024-{1 + i % 12:02d}-{1 + i % 28:02d} 10:00:00")
+    (
+        i,
+        1 + i % 40,
+        round(10 + (i * 37) % 250 + 0.25, 2),
+        ("pending", "shipped", "delivered", "cancelled")[i % 4],
+        f"2024-{1 + i % 12:02d}-{1 + i % 28:02d} 10:00:00",
+    )
     for i in range(1, 301)
 ]
 TABLES = ("customers", "orders", "numbers", "big_orders")
@@ -70,7 +75,9 @@ def sqlite_spec(path: Path, **overrides) -> DataSourceSpec:
 def directory_digest(directory: Path) -> dict[str, str]:
     """Every file of ``directory`` and its SHA-256: a write anywhere (or a new file) changes it."""
     return {
-        path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(directory.iterdir()) if path.is_file()
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(directory.iterdir())
+        if path.is_file()
     }
 
 
@@ -102,16 +109,26 @@ class PgSource:
         with self.admin() as conn:
             parts = []
             for table in ("public.customers", "public.orders", "public.numbers", "private.secret"):
-                parts.append(conn.execute(f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t").fetchone()[0])
+                parts.append(
+                    conn.execute(
+                        f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t"
+                    ).fetchone()[0]
+                )
             parts.append(str(conn.execute("SELECT last_value, is_called FROM public.counter").fetchone()))
             parts += [
                 str(row)
                 for row in conn.execute(
-                    "SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "SELECT n.nspname, c.relname, c.relkind FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
                     "WHERE n.nspname IN ('public', 'private') OR c.relpersistence = 't' ORDER BY 1, 2"
                 )
             ]
-            parts += [str(row) for row in conn.execute("SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace ORDER BY 1")]
+            parts += [
+                str(row)
+                for row in conn.execute(
+                    "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace ORDER BY 1"
+                )
+            ]
             parts += [str(row) for row in conn.execute("SELECT rolname, rolsuper FROM pg_roles ORDER BY 1")]
             parts.append(str(conn.execute("SELECT count(*) FROM pg_largeobject_metadata").fetchone()))
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -196,3 +213,6 @@ async def runner_pools():
 
     yield
     await close_pools()
+
+
+__all__ = ["pg_source", "runner_pools", "sqlite_source"]  # the fixtures; test modules import the rest by name

@@ -1,7 +1,6 @@
 """Schema introspection (tables, views, columns, types, keys, row estimates) of both engines."""
 
 import sqlite3
-from dataclasses import replace
 
 import pytest
 
@@ -9,14 +8,8 @@ from agent.sql.introspect import introspect
 from agent.sql.types import SqlError
 from majed_vanna.exceptions import ServiceUnavailableError
 
-from .runner_fixtures import (  # noqa: F401
-    directory_digest,
-    pg_source,
-    requires_postgresql,
-    runner_pools,
-    sqlite_source,
-    sqlite_spec,
-)
+from .runner_fixtures import *  # noqa: F403 - fixtures (sqlite_source, pg_source, runner_pools)
+from .runner_fixtures import directory_digest, requires_postgresql, sqlite_spec
 
 
 def _by_name(schema: dict) -> dict:
@@ -31,17 +24,28 @@ async def test_sqlite_schema(sqlite_source):
     assert schema["engine"] == "sqlite"
     assert sorted(tables) == ["big_orders", "customers", "numbers", "orders", "secret"]
     orders = tables["orders"]
-    assert (orders["schema"], orders["kind"], orders["row_estimate"], orders["primary_key"]) == ("main", "table", 300, ["id"])
+    assert (orders["schema"], orders["kind"], orders["row_estimate"], orders["primary_key"]) == (
+        "main",
+        "table",
+        300,
+        ["id"],
+    )
     assert [c["name"] for c in orders["columns"]] == ["id", "customer_id", "total", "status", "ordered_at", "receipt"]
     assert orders["columns"][1] == {
-        "name": "customer_id", "type": "INTEGER", "nullable": False, "default": None, "primary_key": False
+        "name": "customer_id",
+        "type": "INTEGER",
+        "nullable": False,
+        "default": None,
+        "primary_key": False,
     }
     assert orders["foreign_keys"] == [
         {"columns": ["customer_id"], "references": {"schema": "main", "table": "customers", "columns": ["id"]}}
     ]
     view = tables["big_orders"]
     assert (view["kind"], view["row_estimate"], [c["name"] for c in view["columns"]]) == (
-        "view", None, ["id", "customer_id", "total"]
+        "view",
+        None,
+        ["id", "customer_id", "total"],
     )
     assert directory_digest(directory) == before
 

@@ -9,7 +9,8 @@ import time
 import httpx
 import pytest
 
-from .runner_fixtures import ON_POSTGRESQL, build_sqlite, pg_source  # noqa: F401
+from .runner_fixtures import *  # noqa: F403 - fixtures (sqlite_source, pg_source, runner_pools)
+from .runner_fixtures import ON_POSTGRESQL, build_sqlite
 
 SQLITE_SLOW = "SELECT count(*) FROM numbers a, numbers b, numbers c"
 PG_SLOW = "SELECT pg_sleep(3)"
@@ -66,7 +67,9 @@ def test_two_slow_sqlite_queries_do_not_delay_health(daphne_server, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not ON_POSTGRESQL, reason="needs a PostgreSQL server: set DATABASE_URL to one (CI's second run does)")
+@pytest.mark.skipif(
+    not ON_POSTGRESQL, reason="needs a PostgreSQL server: set DATABASE_URL to one (CI's second run does)"
+)
 def test_two_slow_postgresql_queries_do_not_delay_health(daphne_server, pg_source):
     source = {"engine": "postgresql", "url": pg_source.readonly.url, "timeout_ms": 3_000}
     server = daphne_server(

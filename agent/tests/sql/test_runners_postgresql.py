@@ -16,7 +16,8 @@ from majed_vanna import runtime
 from majed_vanna.exceptions import ServiceUnavailableError
 from majed_vanna.tests.servers import closed_port
 
-from .runner_fixtures import ORDERS, checked, pg_source, requires_postgresql, runner_pools  # noqa: F401
+from .runner_fixtures import *  # noqa: F403 - fixtures (sqlite_source, pg_source, runner_pools)
+from .runner_fixtures import ORDERS, checked, requires_postgresql
 
 pytestmark = [requires_postgresql, pytest.mark.usefixtures("runner_pools")]
 
@@ -78,7 +79,9 @@ async def test_row_cap_and_batches(pg_source, settings):
 
 
 async def test_byte_cap_truncates(pg_source):
-    result = await run(replace(pg_source.readonly, max_result_bytes=300), pg("SELECT id, name FROM customers ORDER BY id"))
+    result = await run(
+        replace(pg_source.readonly, max_result_bytes=300), pg("SELECT id, name FROM customers ORDER BY id")
+    )
     assert result.truncated and 0 < result.row_count < 40 and "300 bytes" in result.notes[0]
 
 
@@ -243,10 +246,21 @@ async def test_a_session_lock_taken_by_a_query_does_not_outlive_it(pg_source):
 async def test_session_settings_a_query_changes_do_not_outlive_it(pg_source, settings):
     settings.SQL_POOL_MAX_SIZE = 1
     spec = replace(pg_source.readonly, id="pg-settings")
-    await run(spec, pg("SELECT set_config('default_transaction_read_only', 'off', false), "
-                       "set_config('statement_timeout', '0', false)", tables=()))
-    after = await run(spec, pg("SELECT current_setting('default_transaction_read_only'), "
-                               "current_setting('transaction_read_only')", tables=()))
+    await run(
+        spec,
+        pg(
+            "SELECT set_config('default_transaction_read_only', 'off', false), "
+            "set_config('statement_timeout', '0', false)",
+            tables=(),
+        ),
+    )
+    after = await run(
+        spec,
+        pg(
+            "SELECT current_setting('default_transaction_read_only'), current_setting('transaction_read_only')",
+            tables=(),
+        ),
+    )
     assert after.rows == [["on", "on"]]
 
 
@@ -350,7 +364,10 @@ async def test_hostile_statements_through_the_read_only_role_change_nothing(pg_s
     assert not Path(MARKER).exists()
     # The same statements as the administrator: the runner's own layers hold without the role's help.
     for statement in HOSTILE:
-        if any(name in statement for name in ("pg_terminate_backend", "pg_read_file", "pg_ls_dir", "private.", "lo_", "set_config")):
+        if any(
+            name in statement
+            for name in ("pg_terminate_backend", "pg_read_file", "pg_ls_dir", "private.", "lo_", "set_config")
+        ):
             # What only privileges stop: a superuser may read and write server files even in a read-only
             # transaction. That is the role's job (and the gate's), not the runner's.
             continue

@@ -15,7 +15,8 @@ from agent.sql.types import SqlError, SqlRefused, SqlTimeout
 from majed_vanna import runtime
 from majed_vanna.exceptions import ServiceUnavailableError
 
-from .runner_fixtures import ORDERS, build_sqlite, checked, directory_digest, sqlite_source, sqlite_spec  # noqa: F401
+from .runner_fixtures import *  # noqa: F403 - fixtures (sqlite_source, pg_source, runner_pools)
+from .runner_fixtures import ORDERS, build_sqlite, checked, directory_digest, sqlite_spec
 
 DENIED = "not authorized|authorization denied|prohibited"
 CROSS_JOIN = "SELECT count(*) FROM numbers a, numbers b, numbers c"
@@ -55,7 +56,13 @@ async def test_views_windows_and_recursive_ctes_run(sqlite_source):
         spec, checked("SELECT id, rank() OVER (ORDER BY total DESC) AS r FROM orders ORDER BY r, id LIMIT 1")
     )
     assert window.columns == ["id", "r"] and window.rows[0][1] == 1
-    recursive = await run(spec, checked("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT sum(n) FROM r", tables=()))
+    recursive = await run(
+        spec,
+        checked(
+            "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT sum(n) FROM r",
+            tables=(),
+        ),
+    )
     assert recursive.rows == [[15]]
 
 
