@@ -12,6 +12,8 @@ There is one pool per *lane*, each with its own size, so that one kind of work c
 * ``health`` (``HEALTH_CHECK_MAX_WORKERS``, default 6): the health checks (``health.runner``). Twenty
   connection tests waiting on a dead host must not make ``/health`` time out, and a hung dependency
   holds at most one thread of this lane per check (the runner shares one run of a check between callers).
+* ``sql`` (``SQL_SQLITE_MAX_WORKERS``, default 4): the agent's SQLite queries (``agent.sql.runners``); each
+  is stopped at its data source's statement timeout, and they cannot starve the other lanes.
 
 Calls here must not use Django's ORM, except through a wrapper that closes the thread's connections when
 the call ends (the health runner does): a pool thread would otherwise open its own connection and keep it.
@@ -36,7 +38,11 @@ from django.conf import settings
 
 T = TypeVar("T")
 DEFAULT_MAX_WORKERS = 8
-LANES = {"default": ("BLOCKING_IO_MAX_WORKERS", DEFAULT_MAX_WORKERS), "health": ("HEALTH_CHECK_MAX_WORKERS", 6)}
+LANES = {
+    "default": ("BLOCKING_IO_MAX_WORKERS", DEFAULT_MAX_WORKERS),
+    "health": ("HEALTH_CHECK_MAX_WORKERS", 6),
+    "sql": ("SQL_SQLITE_MAX_WORKERS", 4),
+}
 
 _pools: dict[str, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()

@@ -383,6 +383,17 @@ HEALTH_CHECK_TIMEOUT_SECONDS = float(env("HEALTH_CHECK_TIMEOUT_SECONDS", "3"))
 # Seconds the check results are kept in the shared cache: calls within that window do not run them again.
 HEALTH_CACHE_SECONDS = float(env("HEALTH_CACHE_SECONDS", "2"))
 
+# --- Agent SQL runners (README "Read-only data sources"): how agent queries reach a data source.
+# PostgreSQL: connections per data source and server process, seconds a query waits for one, seconds to connect.
+SQL_POOL_MAX_SIZE = env_int("SQL_POOL_MAX_SIZE", 4)
+SQL_POOL_TIMEOUT_SECONDS = float(env("SQL_POOL_TIMEOUT_SECONDS", "5"))
+SQL_CONNECT_TIMEOUT_SECONDS = env_int("SQL_CONNECT_TIMEOUT_SECONDS", 5)
+# PostgreSQL cost guard: a statement whose EXPLAIN total cost is above this is refused before it runs (0: off).
+SQL_MAX_PLAN_COST = float(env("SQL_MAX_PLAN_COST", "0"))
+# Rows fetched per round trip (both engines); SQLite queries run on a pool of this many threads per process.
+SQL_FETCH_BATCH_ROWS = env_int("SQL_FETCH_BATCH_ROWS", 500)
+SQL_SQLITE_MAX_WORKERS = env_int("SQL_SQLITE_MAX_WORKERS", 4)
+
 # --- Integration clients (contract §5, README "Integration clients"). Keys that encrypt the clients' signing
 # secrets at rest, newest first: passphrases of >= 32 chars, or "secret_key" for keys derived from SECRET_KEY
 # (and SECRET_KEY_FALLBACKS). Signed requests are accepted within ±300 s; nonces are kept twice as long.

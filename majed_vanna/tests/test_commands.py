@@ -166,6 +166,16 @@ BAD_INPUT = {
         ),
     ],
     "check_health": [Case(["check_health"], "Service is unhealthy", settings={"_break_health": True})],
+    "create_readonly_role": [
+        Case(["create_readonly_role", "--database-url", "sqlite:///x.db", "--role", "ro"], "must be a PostgreSQL URL"),
+        Case(
+            ["create_readonly_role", "--database-url", "postgres://a@h/db", "--role", "Bad;"], "not a valid role name"
+        ),
+        Case(
+            ["create_readonly_role", "--database-url", "postgres://a@127.0.0.1:1/db", "--role", "ro", "--apply"],
+            "PostgreSQL refused",
+        ),
+    ],
 }
 
 
