@@ -394,6 +394,17 @@ SQL_MAX_PLAN_COST = float(env("SQL_MAX_PLAN_COST", "0"))
 SQL_FETCH_BATCH_ROWS = env_int("SQL_FETCH_BATCH_ROWS", 500)
 SQL_SQLITE_MAX_WORKERS = env_int("SQL_SQLITE_MAX_WORKERS", 4)
 
+# --- The agent's LLM calls (agent/llm). One pooled client per provider + base URL + key per process, of
+# LLM_MAX_CONNECTIONS connections; a call times out after LLM_TIMEOUT_SECONDS (between two streamed events) and
+# is retried up to LLM_MAX_RETRIES times on 408/409/429/5xx and connection errors, waiting Retry-After or
+# LLM_RETRY_BASE_DELAY * 2**attempt, at most LLM_RETRY_MAX_DELAY seconds each time.
+LLM_MAX_CONNECTIONS = env_int("LLM_MAX_CONNECTIONS", 100)
+LLM_TIMEOUT_SECONDS = float(env("LLM_TIMEOUT_SECONDS", "60"))
+LLM_CONNECT_TIMEOUT_SECONDS = float(env("LLM_CONNECT_TIMEOUT_SECONDS", "5"))
+LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2)
+LLM_RETRY_BASE_DELAY = float(env("LLM_RETRY_BASE_DELAY", "0.5"))
+LLM_RETRY_MAX_DELAY = float(env("LLM_RETRY_MAX_DELAY", "8"))
+
 # --- Integration clients (contract §5, README "Integration clients"). Keys that encrypt the clients' signing
 # secrets at rest, newest first: passphrases of >= 32 chars, or "secret_key" for keys derived from SECRET_KEY
 # (and SECRET_KEY_FALLBACKS). Signed requests are accepted within ±300 s; nonces are kept twice as long.

@@ -19,9 +19,21 @@ echoes the key (so tests can prove it never reaches a response). ``POST /v1/chat
 (so an openai base URL is ``fake_llm.url + "/v1"``, an anthropic one ``fake_llm.url``).
 Scripted replies (``enqueue``) are served first in, first out to whatever request comes next, key or not.
 ``fake_llm.requests`` logs every request (method, path, headers, parsed JSON body, arrival time).
+
+Streaming (``stream=true``) replies are scripted as server-sent events, sent one by one ``interval`` seconds
+apart; ``fake_llm.sent`` logs when each went out (``time.monotonic()``)::
+
+    fake_llm.enqueue(events=openai_stream(["Hel", "lo"], tool_calls=[("run_sql", {"sql": "SELECT 1"})]), interval=0.2)
+    fake_llm.enqueue(events=anthropic_stream(["Hi"], usage=(10, 2)))
+    fake_llm.enqueue(json=openai_completion(tool_calls=[("run_sql", {"sql": "SELECT 1"})], usage=(12, 5)))
+
+While a reply waits (``delay``, ``interval``) the server watches its connection: a client that goes away is
+logged in ``fake_llm.disconnects`` (arrival time of the close) and the reply is dropped.
 """
 
 import json
+import select
+import socket
 import threading
 import time
 from collections import deque
@@ -43,6 +55,8 @@ class Reply:
     body: bytes | None = None  # raw body instead of ``json``
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    events: list | None = None  # server-sent events: dict (a ``data:`` line), (event name, dict), or str
+    interval: float = 0.0
 
 
 @dataclass
@@ -78,6 +92,8 @@ class FakeLLMServer:
         self.api_key = api_key
         self.delay = 0.0
         self.requests: list[RecordedRequest] = []
+        self.sent: list[float] = []  # when each streamed event went out
+        self.disconnects: list[float] = []  # when a client closed its connection while a reply waited
         self._replies: deque[Reply] = deque()
         self._lock = threading.Condition()
         self._stopping = threading.Event()
@@ -106,10 +122,14 @@ class FakeLLMServer:
         body: bytes | None = None,
         delay: float = 0.0,
         headers: dict[str, str] | None = None,
+        events: list | None = None,
+        interval: float = 0.0,
     ) -> None:
-        """Script the reply to the next request (first in, first out); ``delay`` seconds before it answers."""
+        """Script the reply to the next request (first in, first out); ``delay`` seconds before it answers.
+        ``events``: a ``text/event-stream`` reply, one event every ``interval`` seconds."""
+        reply = Reply(status, json, body, delay, dict(headers or {}), events, interval)
         with self._lock:
-            self._replies.append(Reply(status=status, json=json, body=body, delay=delay, headers=dict(headers or {})))
+            self._replies.append(reply)
 
     def count(self, *, method: str | None = None, path_suffix: str = "") -> int:
         with self._lock:
@@ -142,7 +162,10 @@ class FakeLLMServer:
         if reply is None:
             reply = self._default_reply(handler)
             reply.delay = reply.delay or self.delay
-        if reply.delay and self._stopping.wait(reply.delay):
+        if reply.delay and self._wait(handler, reply.delay):
+            return
+        if reply.events is not None:
+            self._stream(handler, reply)
             return
         payload = reply.body if reply.body is not None else json.dumps(reply.json or {}).encode()
         try:
@@ -155,6 +178,47 @@ class FakeLLMServer:
             handler.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout under test)
+
+    def _wait(self, handler: _Handler, seconds: float) -> bool:
+        """Wait ``seconds``; True (give up) when the server stops or the client closed its connection."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self._stopping.wait(min(left, 0.02)):
+                return True
+            try:
+                readable, _, _ = select.select([handler.connection], [], [], 0)
+                closed = bool(readable) and handler.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                closed = True
+            if closed:
+                with self._lock:
+                    self.disconnects.append(time.monotonic())
+                    self._lock.notify_all()
+                return True
+        return False
+
+    def _stream(self, handler: _Handler, reply: Reply) -> None:
+        try:
+            handler.send_response(reply.status)
+            for name, value in {"Content-Type": "text/event-stream", **reply.headers}.items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.flush()
+            for index, event in enumerate(reply.events):
+                if index and reply.interval and self._wait(handler, reply.interval):
+                    return
+                if isinstance(event, tuple):
+                    text = f"event: {event[0]}\ndata: {json.dumps(event[1])}\n\n"
+                else:
+                    text = f"data: {event if isinstance(event, str) else json.dumps(event)}\n\n"
+                handler.wfile.write(text.encode())
+                handler.wfile.flush()
+                with self._lock:
+                    self.sent.append(time.monotonic())
+        except (BrokenPipeError, ConnectionResetError):
+            with self._lock:
+                self.disconnects.append(time.monotonic())
+        handler.close_connection = True
 
     def _default_reply(self, handler: _Handler) -> Reply:
         path = handler.path.split("?")[0]
@@ -176,6 +240,98 @@ class FakeLLMServer:
         return Reply(
             json={"object": "chat.completion", "choices": [{"message": {"role": "assistant", "content": "pong"}}]}
         )
+
+
+# --- wire-format builders for scripted replies. ``tool_calls``: [(name, arguments dict)]; ``usage``: (in, out).
+def openai_completion(content=None, *, tool_calls=(), usage=None) -> dict:
+    message = {"role": "assistant", "content": content}
+    if tool_calls:
+        message["tool_calls"] = [
+            {"id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+            for i, (name, args) in enumerate(tool_calls)
+        ]
+    body = {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": MODELS[0],
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if tool_calls else "stop"}],
+    }
+    if usage:
+        body["usage"] = {"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)}
+    return body
+
+
+def openai_stream(texts=(), *, tool_calls=(), usage=None) -> list:
+    def chunk(delta, finish=None):
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        return {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": MODELS[0],
+            "choices": [choice],
+        }
+
+    events = [chunk({"role": "assistant", "content": text}) for text in texts]
+    for i, (name, args) in enumerate(tool_calls):
+        raw = json.dumps(args)
+        head = {"index": i, "id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": ""}}
+        events.append(chunk({"tool_calls": [head]}))
+        for part in (raw[: len(raw) // 2], raw[len(raw) // 2 :]):  # arguments arrive in fragments
+            events.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": part}}]}))
+    events.append(chunk({}, "tool_calls" if tool_calls else "stop"))
+    if usage:
+        usage_chunk = chunk({})
+        usage_chunk["choices"] = []
+        usage_chunk["usage"] = {"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)}
+        events.append(usage_chunk)
+    return [*events, "[DONE]"]
+
+
+def anthropic_message(text=None, *, tool_calls=(), usage=(1, 1)) -> dict:
+    content = [{"type": "text", "text": text}] if text else []
+    content += [{"type": "tool_use", "id": f"toolu_{i}", "name": n, "input": a} for i, (n, a) in enumerate(tool_calls)]
+    return {
+        "id": "msg_fake",
+        "type": "message",
+        "role": "assistant",
+        "model": MODELS[0],
+        "content": content,
+        "stop_reason": "tool_use" if tool_calls else "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": usage[0], "output_tokens": usage[1]},
+    }
+
+
+def anthropic_stream(texts=(), *, tool_calls=(), usage=(1, 1)) -> list:
+    start = {**anthropic_message(usage=(usage[0], 1)), "content": [], "stop_reason": None}
+    events = [("message_start", {"type": "message_start", "message": start})]
+    index = 0
+    if texts:
+        events.append(
+            (
+                "content_block_start",
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            )
+        )
+        for text in texts:
+            delta = {"type": "text_delta", "text": text}
+            events.append(("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}))
+        events.append(("content_block_stop", {"type": "content_block_stop", "index": 0}))
+        index = 1
+    for i, (name, args) in enumerate(tool_calls, start=index):
+        block = {"type": "tool_use", "id": f"toolu_{i}", "name": name, "input": {}}
+        events.append(("content_block_start", {"type": "content_block_start", "index": i, "content_block": block}))
+        raw = json.dumps(args)
+        for part in (raw[: len(raw) // 2], raw[len(raw) // 2 :]):
+            delta = {"type": "input_json_delta", "partial_json": part}
+            events.append(("content_block_delta", {"type": "content_block_delta", "index": i, "delta": delta}))
+        events.append(("content_block_stop", {"type": "content_block_stop", "index": i}))
+    stop = {"stop_reason": "tool_use" if tool_calls else "end_turn", "stop_sequence": None}
+    events.append(("message_delta", {"type": "message_delta", "delta": stop, "usage": {"output_tokens": usage[1]}}))
+    events.append(("message_stop", {"type": "message_stop"}))
+    return events
 
 
 @pytest.fixture
