@@ -4,6 +4,8 @@ the runtime configuration the same way).
 
 The URL is write-only, as on the configuration page: shown masked, entered in a password input that is
 never filled back, blank on a change keeps the stored URL.
+
+Conversations and messages are read-only pages: chat runs write them, the API deletes them (audited).
 """
 
 from asgiref.sync import async_to_sync
@@ -12,10 +14,11 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from majed_vanna.admin_display import datetime_column, text_column
+from majed_vanna.admin_readonly import ReadOnlyModelAdmin
 from majed_vanna.exceptions import ConflictError
 
 from . import selectors, services
-from .models import DataSource
+from .models import Conversation, DataSource, Message
 from .models.sources import SOURCE_ROLES
 from .services.sources import UPDATABLE_FIELDS
 
@@ -146,3 +149,52 @@ class DataSourceAdmin(admin.ModelAdmin):
 
 
 assert set(FORM_FIELDS) | {"url"} == set(UPDATABLE_FIELDS)
+
+
+# --- conversations: written only by chat runs, deleted through the API (audited); read-only here
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    fields = ("role", "content", "created_at")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(ReadOnlyModelAdmin):
+    list_display = (
+        text_column("title", 48),
+        "owner",
+        "data_source",
+        "message_count",
+        datetime_column("updated_at", "Updated"),
+    )
+    list_select_related = ("user", "data_source")
+    list_filter = ("data_source",)
+    search_fields = ("title", "user__username", "client_id", "client_name")
+    ordering = ("-updated_at",)
+    inlines = (MessageInline,)
+
+    @admin.display(description="Owner")
+    def owner(self, obj) -> str:
+        owner = selectors.conversation_owner(obj)
+        return f"{owner['name']} ({owner['type']})"
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyModelAdmin):
+    list_display = (text_column("content", 64), "role", "conversation", datetime_column("created_at", "Created"))
+    list_select_related = ("conversation",)
+    list_filter = ("role",)
+    search_fields = ("content", "conversation__id")
+    ordering = ("-created_at",)

@@ -2,9 +2,9 @@
 
 import django_filters
 
-from majed_vanna.api.filtering import StableOrderingFilter, StrictBooleanFilter
+from majed_vanna.api.filtering import InRangeIsoDateTimeFilter, StableOrderingFilter, StrictBooleanFilter
 
-from .models import DataSource, Engine
+from .models import Conversation, DataSource, Engine
 
 
 class DataSourceFilter(django_filters.FilterSet):
@@ -19,3 +19,17 @@ class DataSourceFilter(django_filters.FilterSet):
     class Meta:
         model = DataSource
         fields = ["engine", "enabled", "is_default", "search"]
+
+
+class ConversationFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(
+        field_name="title", lookup_expr="icontains", max_length=200, help_text="Title contains"
+    )
+    data_source = django_filters.UUIDFilter(field_name="data_source_id", help_text="Data source id")
+    since = InRangeIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", help_text="Active at or after")
+    until = InRangeIsoDateTimeFilter(field_name="updated_at", lookup_expr="lt", help_text="Active before")
+    ordering = StableOrderingFilter(fields=("created_at", "updated_at", "title"), tiebreaker="id")
+
+    class Meta:
+        model = Conversation
+        fields = ["search", "data_source", "since", "until"]

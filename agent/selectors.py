@@ -1,5 +1,6 @@
 """Reads of the agent's data sources, for its views, the SQL runners and other apps (contract §5 "Agent")."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 
 from agent.sql.types import DataSourceSpec
@@ -7,12 +8,13 @@ from config_api.validation import mask_url
 from majed_vanna import crypto
 from majed_vanna.api.filtering import filter_queryset
 from majed_vanna.api.permissions import principal_permissions
-from majed_vanna.exceptions import ServiceUnavailableError
+from majed_vanna.exceptions import NotFoundError, ServiceUnavailableError
 
-from .filters import DataSourceFilter
-from .models import DataSource
+from .filters import ConversationFilter, DataSourceFilter
+from .models import Conversation, DataSource, Message
 
 SECRET_PURPOSE = "data_source"  # key derivation purpose of data-source URLs (majed_vanna.crypto)
+CONVERSATION_NOT_FOUND = "Conversation not found"
 UNREADABLE_URL = "[unreadable: SECRET_KEY changed? set the URL again]"
 
 
@@ -87,3 +89,73 @@ def data_source_by_url(url: str) -> DataSource | None:
         except crypto.SecretUnreadableError:
             continue
     return None
+
+
+# --- conversations (contract §5 "Agent": own conversations; system_admin sees all; others' are 404)
+
+
+def may_see_all_conversations(principal) -> bool:
+    return "system_admin" in principal_permissions(principal)
+
+
+def _owner_filter(principal) -> dict:
+    """The lookup naming ``principal``'s own conversations: a user's, or an integration client's."""
+    client_id = getattr(principal, "integration_client_id", None)
+    if client_id:
+        return {"client_id": client_id}
+    if getattr(principal, "pk", None) is None or not getattr(principal, "is_authenticated", False):
+        return {"pk__in": []}
+    return {"user_id": principal.pk}
+
+
+def conversations_owned(principal) -> QuerySet[Conversation]:
+    """``principal``'s own conversations (the ones it may continue)."""
+    return Conversation.objects.filter(**_owner_filter(principal))
+
+
+def conversations_visible(principal) -> QuerySet[Conversation]:
+    """What ``principal`` may read and delete: ``system_admin`` every conversation, anyone else their own."""
+    conversations = (
+        Conversation.objects.all() if may_see_all_conversations(principal) else conversations_owned(principal)
+    )
+    return conversations.select_related("user", "data_source")
+
+
+def conversation_list(*, principal, params) -> QuerySet[Conversation]:
+    """Visible conversations, newest activity first, filtered and ordered by ``ConversationFilter`` (422 on a
+    bad value)."""
+    return filter_queryset(ConversationFilter, params, conversations_visible(principal).order_by("-updated_at", "-id"))
+
+
+def conversation_owned(principal, conversation_id) -> Conversation:
+    """``principal``'s own conversation ``conversation_id`` (to continue it); 404 for anyone else's, an admin's
+    included, and for a malformed id."""
+    try:
+        conversation = conversations_owned(principal).filter(pk=conversation_id).first()
+    except (ValueError, TypeError, DjangoValidationError):
+        conversation = None
+    if conversation is None:
+        raise NotFoundError(CONVERSATION_NOT_FOUND)
+    return conversation
+
+
+def conversation_messages(conversation: Conversation) -> QuerySet[Message]:
+    """The conversation's messages, oldest first."""
+    return Message.objects.filter(conversation=conversation).order_by("created_at", "id")
+
+
+def conversation_owner(conversation: Conversation) -> dict:
+    """Who owns it, as responses and audit rows describe it."""
+    if conversation.user_id is not None:
+        return {"type": "user", "id": str(conversation.user_id), "name": conversation.user.username}
+    return {"type": "integration", "id": conversation.client_id, "name": conversation.client_name}
+
+
+def conversations_for_user(*, user) -> QuerySet:
+    """``user``'s conversations for ``GET users/{id}/conversations`` (``accounts.selectors``), newest first, as
+    plain dicts with the keys of ``agent/conversations`` list items (``owner`` aside: it is the user)."""
+    return (
+        Conversation.objects.filter(user_id=user.pk)
+        .order_by("-updated_at", "-id")
+        .values("id", "title", "data_source_id", "message_count", "created_at", "updated_at")
+    )

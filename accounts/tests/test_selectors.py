@@ -43,7 +43,7 @@ def test_visibility(admin, superuser, user):
 
 
 def test_conversations_come_from_the_agent_app_when_it_provides_them(user, monkeypatch):
-    assert selectors.user_conversation_list(user=user) == []
+    assert list(selectors.user_conversation_list(user=user)) == []
     fake = ModuleType("agent.selectors")
     fake.conversations_for_user = lambda *, user: [{"conversation_id": "c1", "owner": user.username}]
     monkeypatch.setitem(sys.modules, "agent.selectors", fake)

@@ -2,12 +2,17 @@
 
 Data sources: callers with ``use_chat`` list and read the sources their role may use (a source for admins
 only is hidden, 404, from a normal user); ``system_admin`` writes and tests them.
+
+Conversations: callers with ``use_chat`` read and delete their own; an admin's conversation is hidden (404) from
+a normal user and a superuser; ``system_admin`` sees every one.
 """
 
 from majed_vanna.tests.endpoint_cases import Endpoint, Hidden
 
 SOURCES = "/api/v1/agent/data-sources"
 SOURCE = SOURCES + "/{id}"
+CONVERSATIONS = "/api/v1/agent/conversations"
+CONVERSATION = CONVERSATIONS + "/{id}"
 ADMIN = {"permission": "system_admin", "denied": ("normal", "superuser")}
 CHAT = {"permission": "use_chat"}
 
@@ -37,6 +42,23 @@ def an_admins_only_source() -> dict:
 
 HIDDEN = (Hidden("normal", an_admins_only_source, "admins-only source from normal"),)
 
+
+def a_conversation() -> dict:
+    """A conversation of a fresh admin (the checks' allowed caller is another admin: it sees every one)."""
+    from agent.services.conversations import conversation_start, message_append
+    from majed_vanna.tests.endpoint_cases import make_user
+
+    owner = make_user("admin")
+    conversation = conversation_start(principal=owner, title="Declared")
+    message_append(principal=owner, conversation=conversation, role="user", content="How many orders?")
+    return {"id": conversation.pk}
+
+
+CONVERSATION_HIDDEN = (
+    Hidden("normal", a_conversation, "another user's conversation from normal"),
+    Hidden("superuser", a_conversation, "another user's conversation from superuser"),
+)
+
 ENDPOINTS = [
     Endpoint(
         "GET",
@@ -52,4 +74,21 @@ ENDPOINTS = [
     Endpoint("DELETE", SOURCE, **ADMIN, target=a_source),
     Endpoint("POST", SOURCE + "/test", **ADMIN, target=a_source),
     Endpoint("GET", SOURCE + "/schema", **CHAT, target=a_source, hidden=HIDDEN),
+    Endpoint(
+        "GET",
+        CONVERSATIONS,
+        **CHAT,
+        results_key="conversations",
+        bad_queries=({"ordering": "bogus"}, {"data_source": "not-a-uuid"}, {"since": "yesterday"}),
+    ),
+    Endpoint("GET", CONVERSATION, **CHAT, target=a_conversation, hidden=CONVERSATION_HIDDEN),
+    Endpoint("DELETE", CONVERSATION, **CHAT, target=a_conversation, hidden=CONVERSATION_HIDDEN),
+    Endpoint(
+        "GET",
+        CONVERSATION + "/messages",
+        **CHAT,
+        target=a_conversation,
+        hidden=CONVERSATION_HIDDEN,
+        results_key="messages",
+    ),
 ]

@@ -294,6 +294,8 @@ SPECTACULAR_SETTINGS = {
         "IntegrationClientStatusEnum": "integrations.models.ClientStatus",
         "HealthStatusEnum": "health.serializers.STATUS_CHOICES",
         "HealthCheckStatusEnum": "health.serializers.CHECK_STATUS_CHOICES",
+        "MessageRoleEnum": "agent.models.conversations.MessageRole",
+        "RoleEnum": "majed_vanna.roles.Role",  # the user roles (another "role" enum exists: messages)
     },
     # Contract paths have no trailing slash (routes accept both forms).
     "PREPROCESSING_HOOKS": ["majed_vanna.api.schema.contract_paths"],
