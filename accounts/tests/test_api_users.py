@@ -221,7 +221,7 @@ def test_reset_password_gives_a_one_time_temporary_password(admin, user, api_cli
     assert temporary not in str(row.details)
 
 
-def test_conversations_of_a_user_is_an_empty_page_for_now(user, api_client_for):
+def test_a_user_without_conversations_gets_an_empty_page(user, api_client_for):
     response = api_client_for(user).get(user_url(user, "conversations"))
     assert response.status_code == 200
     assert response.json()["data"] == {"conversations": [], "total": 0, "page": 1, "per_page": 20, "has_next": False}

@@ -122,7 +122,7 @@ class UserViewSet(BaseViewSet):
 
     @extend_schema(
         responses={200: ConversationListOutputSerializer},
-        description="The user's conversations (empty until the agent app provides them).",
+        description="The user's conversations, newest first (the agent app's conversation store).",
     )
     @action(detail=True, methods=["get"])
     def conversations(self, request, user_id=None):
