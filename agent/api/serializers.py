@@ -11,6 +11,7 @@ from ..models.sources import (
     TIMEOUT_MS_RANGE,
 )
 from ..selectors import data_source_masked_url
+from ..services.sources import UPDATABLE_FIELDS
 
 
 class _DataSourceFieldsMixin(serializers.Serializer):
@@ -80,22 +81,7 @@ class DataSourceOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DataSource
-        fields = (
-            "id",
-            "name",
-            "engine",
-            "url",
-            "is_default",
-            "enabled",
-            "roles",
-            "statement_timeout_ms",
-            "row_cap",
-            "max_result_bytes",
-            "allow_system_catalogs",
-            "schema_fetched_at",
-            "created_at",
-            "updated_at",
-        )
+        fields = ("id", *UPDATABLE_FIELDS, "schema_fetched_at", "created_at", "updated_at")
 
     def get_url(self, obj) -> str:
         return data_source_masked_url(obj)
