@@ -14,7 +14,7 @@ from asgiref.sync import sync_to_async
 from agent import selectors
 from agent.models import DataSource
 from agent.sql import gate, runners
-from agent.sql.types import CheckedSQL, QueryResult, SqlRefused
+from agent.sql.types import CheckedSQL, DataSourceSpec, QueryResult, SqlRefused
 from majed_vanna.audit import audit_record
 from majed_vanna.blocking import run_blocking
 
@@ -36,6 +36,10 @@ def schema_table_names(snapshot: dict | None) -> list[str]:
 async def data_source_check(*, source: DataSource, sql: str, principal) -> CheckedSQL:
     """The gate's verdict on ``sql`` for ``source``: a ``CheckedSQL``, or ``SqlRefused`` (audited)."""
     spec = await sync_to_async(selectors.data_source_spec)(source)
+    return await _checked(source=source, spec=spec, sql=sql, principal=principal)
+
+
+async def _checked(*, source: DataSource, spec: DataSourceSpec, sql: str, principal) -> CheckedSQL:
     schema = await data_source_schema(source=source)
     tables = schema_table_names(schema["schema"])
     try:
@@ -49,8 +53,8 @@ async def data_source_check(*, source: DataSource, sql: str, principal) -> Check
 
 async def data_source_query(*, source: DataSource, sql: str, principal) -> QueryResult:
     """Check ``sql`` with the gate, then run it read-only on ``source``; refusals are audited."""
-    checked = await data_source_check(source=source, sql=sql, principal=principal)
-    spec = await sync_to_async(selectors.data_source_spec)(source)
+    spec = await sync_to_async(selectors.data_source_spec)(source)  # decrypted once, for the gate and the run
+    checked = await _checked(source=source, spec=spec, sql=sql, principal=principal)
     try:
         return await runners.run(spec, checked)
     except SqlRefused as refused:  # the engine's own guard (read-only role, authorizer, cost)
