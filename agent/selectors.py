@@ -159,3 +159,30 @@ def conversations_for_user(*, user) -> QuerySet:
         .order_by("-updated_at", "-id")
         .values("id", "title", "data_source_id", "message_count", "created_at", "updated_at")
     )
+
+
+# --- memory (contract §5 "Knowledge")
+
+
+def memories_usable(principal, source: DataSource | None):
+    """Memories that may answer ``principal``'s questions on ``source``: approved global ones of that source (or
+    of every source), approved private ones of ``principal``, and ``principal``'s own private drafts."""
+    from django.db.models import Q
+
+    from .models import Memory, MemoryScope, MemoryStatus
+
+    client_id = getattr(principal, "integration_client_id", None)
+    mine = Q(owner_client_id=client_id) if client_id else Q(owner_id=getattr(principal, "pk", None), owner_client_id="")
+    usable = Q(scope=MemoryScope.GLOBAL, status=MemoryStatus.APPROVED) | (
+        Q(scope=MemoryScope.PRIVATE) & mine & Q(status__in=[MemoryStatus.APPROVED, MemoryStatus.DRAFT])
+    )
+    where = Q(data_source__isnull=True) | Q(data_source=source) if source is not None else Q(data_source__isnull=True)
+    return Memory.objects.filter(usable & where)
+
+
+def saved_questions(principal, source: DataSource | None) -> list[dict]:
+    """The usable question→SQL memories as ``{"id", "question", "sql"}`` (for retrieval)."""
+    from .models import MemoryKind
+
+    rows = memories_usable(principal, source).filter(kind=MemoryKind.QUESTION_SQL).exclude(sql="")
+    return [{"id": str(pk), "question": q, "sql": s} for pk, q, s in rows.values_list("id", "question", "sql")]

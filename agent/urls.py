@@ -2,6 +2,7 @@ from django.urls import re_path
 
 from majed_vanna.api.routers import ApiRouter
 
+from .api.chat import chat_poll, chat_sse, tools_list
 from .api.conversations import ConversationViewSet
 from .api.views import DataSourceViewSet, data_source_schema_view, data_source_test_view
 
@@ -12,6 +13,9 @@ router.register("agent/data-sources", DataSourceViewSet, basename="data-sources"
 router.register("agent/conversations", ConversationViewSet, basename="conversations")
 
 urlpatterns = [
+    re_path(r"^agent/chat_sse/?$", chat_sse, name="agent-chat-sse"),
+    re_path(r"^agent/chat_poll/?$", chat_poll, name="agent-chat-poll"),
+    re_path(r"^agent/tools/?$", tools_list, name="agent-tools"),
     re_path(SOURCE + r"/test/?$", data_source_test_view, name="data-sources-test"),
     re_path(SOURCE + r"/schema/?$", data_source_schema_view, name="data-sources-schema"),
     *router.urls,

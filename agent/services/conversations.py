@@ -46,6 +46,7 @@ def message_append(
     events: list | None = None,
     lineage: dict | None = None,
     usage: dict | None = None,
+    message_id=None,
 ) -> Message:
     """Store one message of ``principal``'s own ``conversation`` and mark the conversation active now. 404 when
     the conversation is not ``principal``'s (or is gone)."""
@@ -60,6 +61,7 @@ def message_append(
         if not updated:
             raise NotFoundError(selectors.CONVERSATION_NOT_FOUND)
         message = Message.objects.create(
+            **({"id": message_id} if message_id is not None else {}),
             conversation_id=conversation.pk,
             role=role,
             content=content,

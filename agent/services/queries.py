@@ -51,12 +51,18 @@ async def _checked(*, source: DataSource, spec: DataSourceSpec, sql: str, princi
         raise
 
 
-async def data_source_query(*, source: DataSource, sql: str, principal) -> QueryResult:
-    """Check ``sql`` with the gate, then run it read-only on ``source``; refusals are audited."""
+async def data_source_query(*, source: DataSource, sql: str, principal, dry_run: bool = False) -> QueryResult:
+    """Check ``sql`` with the gate, then run it read-only on ``source``; refusals are audited. ``dry_run``:
+    ``EXPLAIN`` it first (the agent's correction loop: a plan error costs no scan). The result carries the
+    ``CheckedSQL`` (the statement that ran, the tables it read)."""
     spec = await sync_to_async(selectors.data_source_spec)(source)  # decrypted once, for the gate and the run
     checked = await _checked(source=source, spec=spec, sql=sql, principal=principal)
     try:
-        return await runners.run(spec, checked)
+        if dry_run:
+            await runners.explain(spec, checked)
+        result = await runners.run(spec, checked)
+        result.checked = checked
+        return result
     except SqlRefused as refused:  # the engine's own guard (read-only role, authorizer, cost)
         await sync_to_async(_audit_refused)(source=source, sql=sql, principal=principal, refused=refused)
         raise

@@ -47,6 +47,7 @@ class QueryResult:
     truncated: bool
     elapsed_ms: float
     notes: list[str] = field(default_factory=list)  # e.g. why it was truncated (row cap, byte cap)
+    checked: CheckedSQL | None = None  # what the gate let through (set by ``data_source_query``)
 
 
 class SqlRefused(ApplicationError):

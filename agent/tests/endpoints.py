@@ -60,6 +60,9 @@ CONVERSATION_HIDDEN = (
 )
 
 ENDPOINTS = [
+    Endpoint("POST", "/api/v1/agent/chat_sse", **CHAT, bad_body={"message": ""}),
+    Endpoint("POST", "/api/v1/agent/chat_poll", **CHAT, bad_body={"message": "x" * 4001}),
+    Endpoint("GET", "/api/v1/agent/tools", **CHAT),
     Endpoint(
         "GET",
         SOURCES,
