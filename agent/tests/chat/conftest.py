@@ -86,4 +86,4 @@ def sent_messages(fake, index: int = -1) -> list[dict]:
     return body if isinstance(body, list) else body.get("messages", [])
 
 
-__all__ = ["ask", "json", "stream", "sync_to_async", "tool_args", "sent_messages"]
+__all__ = ["ask", "json", "sent_messages", "stream", "sync_to_async", "tool_args"]
