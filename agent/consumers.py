@@ -7,7 +7,8 @@ the credential is checked again on every later message. Then, any number of time
 * ``{"type": "chat", message, conversation_id?, data_source?}``: counted in the ``agent.chat`` scope (the
   counter ``chat_sse`` and ``chat_poll`` use, per client, else per user); validated like the HTTP body, then
   prepared by ``agent.services.chat.chat_prepare`` (404 conversation or data source, token budget). A refusal is
-  an ``error`` event with the HTTP transports' code and the socket stays open. Otherwise every event of
+  an ``error`` event with the HTTP transports' code, marked ``"refused": true`` (no ``done`` follows it; errors
+  inside an answer are unmarked and followed by ``done``), and the socket stays open. Otherwise every event of
   ``chat_stream`` is sent as one JSON message as it happens, ``done`` last. One answer at a time: a chat while
   one runs is an ``error`` event ``CONFLICT``.
 * ``{"type": "cancel"}``: the running answer's task is cancelled (the core closes the LLM request and abandons
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from channels.db import database_sync_to_async
 
 from majed_vanna.api import policy
+from majed_vanna.api.exception_handler import envelope_for_exception
 from majed_vanna.exceptions import ConflictError, ValidationFailedError
 from majed_vanna.ws import PolicyConsumer
 
@@ -107,6 +109,18 @@ class ChatConsumer(PolicyConsumer):
             await self._cancel()
         else:
             await super().handle(content)
+
+    async def send_error(self, exc, code: str | None = None) -> None:
+        """An ``error`` event refusing the message that caused it, marked ``"refused": true``: no ``done``
+        follows. Errors inside an answer come from its stream, unmarked, and ``done`` follows them."""
+        if code is not None:
+            error = {"code": code, "message": str(getattr(exc, "message", "") or "Bad request")}
+        else:
+            _, body, headers = envelope_for_exception(exc)  # logs what is unexpected, never echoes it
+            error = body["error"]
+            if "Retry-After" in headers:
+                error["retry_after"] = int(headers["Retry-After"])
+        await self.send_json({"type": "error", "error": error, "refused": True})
 
     def _running(self) -> bool:
         return self.answer is not None and not self.answer.ended and not self.answer.task.done()

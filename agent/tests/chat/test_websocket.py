@@ -169,6 +169,7 @@ async def test_cancel_stops_the_answer_and_the_llm_request(demo_source, openai_l
     received = await until_done(ws)
     texts = [e for e in received if e["type"] == "text"]
     assert received[-2]["type"] == "error" and received[-2]["error"]["code"] == "CANCELLED", received
+    assert "refused" not in received[-2]  # an error inside the answer: its done follows
     assert len(texts) < 5, "the answer kept streaming after the cancel"
     done = received[-1]
     assert done["lineage"] is not None and done["tools_used"] == []
@@ -237,7 +238,7 @@ async def test_a_second_chat_while_one_runs_is_a_conflict(demo_source, openai_ll
     await ws.send_json_to({"type": "chat", "message": "And another one"})
     received = await until_done(ws)
     conflicts = [e for e in received if e["type"] == "error"]
-    assert [e["error"]["code"] for e in conflicts] == ["CONFLICT"], received
+    assert [(e["error"]["code"], e.get("refused")) for e in conflicts] == [("CONFLICT", True)], received
     text = "".join(e["content"] for e in received if e["type"] == "text")
     assert text.endswith("part 7. ")  # the first answer ran to its end
     questions = await sync_to_async(list)(Message.objects.filter(role="user").values_list("content", flat=True))
@@ -260,6 +261,7 @@ async def test_bad_input_is_a_validation_error_and_the_socket_stays_open(demo_so
         await ws.send_json_to({"type": "chat", **chat})
         refused = await next_event(ws)
         assert refused["type"] == "error" and refused["error"]["code"] == "VALIDATION_ERROR", (chat, refused)
+        assert refused["refused"] is True  # no done follows a refused chat
         assert list(refused["error"]["details"]) == [field], (chat, refused)
     events = await answer(ws, message=COUNT_SQL)
     assert any(e["type"] == "table" for e in events)
@@ -277,6 +279,7 @@ async def test_another_users_conversation_is_not_found(demo_source, offline, use
     await ws.send_json_to({"type": "chat", "message": "more", "conversation_id": their_done["conversation_id"]})
     refused = await next_event(ws)
     assert refused["type"] == "error" and refused["error"]["code"] == "RESOURCE_NOT_FOUND", refused
+    assert refused["refused"] is True
     assert refused["error"]["message"] == "Conversation not found"
     await ws.send_json_to({"type": "chat", "message": "more", "data_source": "no-such-source"})
     assert (await next_event(ws))["error"]["code"] == "RESOURCE_NOT_FOUND"
@@ -300,6 +303,7 @@ async def test_the_chat_rate_limit_is_shared_with_the_http_transports(demo_sourc
     await ws.send_json_to({"type": "chat", "message": COUNT_SQL})
     refused = await next_event(ws)
     assert refused["type"] == "error" and refused["error"]["code"] == "RATE_LIMIT_EXCEEDED", refused
+    assert refused["refused"] is True
     assert refused["error"]["retry_after"] > 0
     again = await http.post(POLL, {"message": COUNT_SQL}, content_type="application/json", headers=auth)
     assert again.status_code == 429
