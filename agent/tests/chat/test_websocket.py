@@ -231,7 +231,7 @@ async def test_a_token_revoked_mid_answer_closes_the_socket_and_stops_the_answer
 
 
 async def test_a_second_chat_while_one_runs_is_a_conflict(demo_source, openai_llm, user):
-    script_slow_answer(openai_llm, parts=8, interval=0.1)
+    script_slow_answer(openai_llm, parts=10, interval=0.2)
     ws = await signed_in({"token": await sync_to_async(token_for)(user)})
     await ws.send_json_to({"type": "chat", "message": "Tell me a long story"})
     assert (await next_event(ws))["type"] == "text"
@@ -240,7 +240,7 @@ async def test_a_second_chat_while_one_runs_is_a_conflict(demo_source, openai_ll
     conflicts = [e for e in received if e["type"] == "error"]
     assert [(e["error"]["code"], e.get("refused")) for e in conflicts] == [("CONFLICT", True)], received
     text = "".join(e["content"] for e in received if e["type"] == "text")
-    assert text.endswith("part 7. ")  # the first answer ran to its end
+    assert text.endswith("part 9. ")  # the first answer ran to its end
     questions = await sync_to_async(list)(Message.objects.filter(role="user").values_list("content", flat=True))
     assert questions == ["Tell me a long story"]  # the refused chat stored nothing
     await ws.disconnect()
