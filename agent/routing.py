@@ -1,3 +1,7 @@
-"""WebSocket routes of the agent (filled by the agent issue)."""
+"""WebSocket routes of the agent (contract §5 "Agent" → Chat), served by ``majed_vanna.asgi``."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from .consumers import ChatConsumer
+
+websocket_urlpatterns = [path("ws/agent/chat/", ChatConsumer.as_asgi())]

@@ -71,6 +71,7 @@ class Prepared:
     sql_retries: int = 2
     max_tool_iterations: int = 5
     request: dict = field(default_factory=dict)  # request id, IP, user agent (for the audit row)
+    message_id: uuid.UUID = field(default_factory=uuid.uuid4)  # the answer's id, known before it streams
 
 
 async def orm(fn, *args, **kwargs):
@@ -283,7 +284,7 @@ async def chat_stream(prepared: Prepared, *, heartbeat: float | None = None) -> 
             run.queue.put_nowait(end)
 
     task = asyncio.create_task(produce())
-    message_id = uuid.uuid4()
+    message_id = prepared.message_id
     finished = False
     try:
         while True:
