@@ -40,6 +40,11 @@ def user_by_username(username: str) -> User | None:
     return User.objects.filter(username=lockout.normalize_username(username)).first()
 
 
+def first_admin() -> User | None:
+    """The oldest active admin (operators' commands act as them unless told otherwise)."""
+    return User.objects.filter(role=Role.ADMIN, is_active=True).order_by("created_at", "id").first()
+
+
 def user_by_id(user_id) -> User | None:
     """The active user ``user_id`` (a background job acting for the user who started it), or ``None``."""
     try:
