@@ -153,3 +153,21 @@ def eval_run_baseline(*, run: EvalRun, actor) -> EvalRun:
         details={"eval_set": str(run.eval_set_id), "accuracy": (run.summary or {}).get("execution_accuracy")},
     )
     return run
+
+
+def demo_eval_set_install(*, source: DataSource, by: str) -> tuple[EvalSet, int]:
+    """The demo evaluation set on ``source`` (``seed_demo``), idempotent: missing cases are added. ``(set, added)``."""
+    from agent.evals import demo_set
+
+    with transaction.atomic():
+        eval_set, _ = EvalSet.objects.get_or_create(
+            data_source=source, name=demo_set.NAME, defaults={"description": demo_set.DESCRIPTION, "created_by": by}
+        )
+        known = set(eval_set.cases.values_list("question", flat=True))
+        missing = [(q, sql) for q, sql in demo_set.CASES if q not in known]
+        start = eval_set.cases.count()
+        EvalCase.objects.bulk_create(
+            EvalCase(eval_set=eval_set, question=q, reference_sql=sql, position=start + i)
+            for i, (q, sql) in enumerate(missing)
+        )
+    return eval_set, len(missing)
