@@ -28,7 +28,12 @@ class EvalCaseInline(admin.TabularInline):
 
 @admin.register(EvalSet)
 class EvalSetAdmin(ReadOnlyModelAdmin):
-    list_display = ("name", "data_source", "created_by", datetime_column("updated_at", "Updated"))
+    list_display = (
+        text_column("name", 48),
+        "data_source",
+        text_column("created_by", 32),
+        datetime_column("updated_at", "Updated"),
+    )
     list_select_related = ("data_source",)
     list_filter = ("data_source",)
     search_fields = ("name", "description")
@@ -53,8 +58,6 @@ class EvalRunAdmin(ReadOnlyModelAdmin):
         "status",
         "accuracy",
         "is_baseline",
-        "mode",
-        text_column("model", 24),
         datetime_column("created_at", "Started"),
         "report",
     )
