@@ -4,6 +4,7 @@ import importlib
 import logging
 from datetime import datetime
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 
 from majed_vanna.api.filtering import filter_queryset
@@ -37,6 +38,19 @@ def user_visible_queryset(*, actor) -> QuerySet[User]:
 def user_by_username(username: str) -> User | None:
     """The user an operator names (email, any case), or ``None``."""
     return User.objects.filter(username=lockout.normalize_username(username)).first()
+
+
+def first_admin() -> User | None:
+    """The oldest active admin (operators' commands act as them unless told otherwise)."""
+    return User.objects.filter(role=Role.ADMIN, is_active=True).order_by("created_at", "id").first()
+
+
+def user_by_id(user_id) -> User | None:
+    """The active user ``user_id`` (a background job acting for the user who started it), or ``None``."""
+    try:
+        return User.objects.filter(pk=user_id, is_active=True).first()
+    except (ValueError, TypeError, DjangoValidationError):
+        return None
 
 
 def user_list(*, actor, params) -> QuerySet[User]:

@@ -185,3 +185,6 @@ class MessageAdmin(ReadOnlyModelAdmin):
     list_filter = ("role",)
     search_fields = ("content", "conversation__id")
     ordering = ("-created_at",)
+
+
+from . import admin_evals  # noqa: E402,F401 - evaluation pages (issue 17)

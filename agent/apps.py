@@ -13,3 +13,5 @@ class AgentConfig(AppConfig):
         register_encrypted_field("agent.data_source_url", label="data source URLs", reencrypt=data_sources_reencrypt)
         register_scope("data_sources.test", "20/hour")  # each one connects to a database, like config.test_database
         register_scope("data_sources.schema", "300/hour")  # a refresh reads the whole catalog of a database
+        # The OpenAI SDK learns the platform once, by running ``uname -p``: do it at start-up, not in a request.
+        from .llm import openai_compatible  # noqa: F401

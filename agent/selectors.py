@@ -186,3 +186,46 @@ def saved_questions(principal, source: DataSource | None) -> list[dict]:
 
     rows = memories_usable(principal, source).filter(kind=MemoryKind.QUESTION_SQL).exclude(sql="")
     return [{"id": str(pk), "question": q, "sql": s} for pk, q, s in rows.values_list("id", "question", "sql")]
+
+
+# --- evaluation (issue 17; admin_tools)
+
+
+def eval_sets_visible(principal):
+    """Evaluation sets for ``admin_tools`` holders (all of them), with their case counts; nothing for others."""
+    from django.db.models import Count
+
+    from .models import EvalSet
+
+    if "admin_tools" not in principal_permissions(principal):
+        return EvalSet.objects.none()
+    return EvalSet.objects.select_related("data_source").annotate(case_count=Count("cases"))
+
+
+def eval_runs_visible(principal):
+    from .models import EvalRun
+
+    if "admin_tools" not in principal_permissions(principal):
+        return EvalRun.objects.none()
+    return EvalRun.objects.select_related("eval_set")
+
+
+def eval_source(principal, ref: str) -> DataSource:
+    """The data source ``ref`` (id or name) among those ``principal`` may see; 404 otherwise."""
+    import uuid
+
+    visible = data_sources_visible(principal)
+    try:
+        source = visible.filter(pk=uuid.UUID(str(ref))).first()
+    except ValueError:
+        source = next((s for s in visible if s.name.lower() == str(ref).lower()), None)
+    if source is None:
+        raise NotFoundError("Data source not found")
+    return source
+
+
+def eval_run_history(eval_set) -> list:
+    """The set's finished runs, oldest first (the report's chart)."""
+    from .models import EvalRun, EvalRunStatus
+
+    return list(EvalRun.objects.filter(eval_set=eval_set, status=EvalRunStatus.SUCCEEDED).order_by("created_at"))

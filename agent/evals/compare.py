@@ -41,7 +41,7 @@ def normalise(value: Any) -> Any:
             return str(number)
         if number == 0:
             return 0.0
-        digits = SIGNIFICANT - int(math.floor(math.log10(abs(number)))) - 1
+        digits = SIGNIFICANT - math.floor(math.log10(abs(number))) - 1
         return round(number, digits) + 0.0
     return value
 

@@ -72,6 +72,7 @@ class Prepared:
     max_tool_iterations: int = 5
     request: dict = field(default_factory=dict)  # request id, IP, user agent (for the audit row)
     message_id: uuid.UUID = field(default_factory=uuid.uuid4)  # the answer's id, known before it streams
+    persist: bool = True  # False (evaluation runs): nothing stored, not audited per answer
 
 
 async def orm(fn, *args, **kwargs):
@@ -138,7 +139,7 @@ def _history(conversation: Conversation) -> list[dict]:
     return [{"role": m.role, "content": m.content[:HISTORY_CHARS]} for m in reversed(recent) if m.content.strip()]
 
 
-def _prepare(principal, message: str, conversation_id, source_ref) -> Prepared:
+def _prepare(principal, message: str, conversation_id, source_ref, persist: bool = True) -> Prepared:
     conversation = selectors.conversation_owned(principal, conversation_id) if conversation_id else None
     source = _source_for(principal, source_ref, conversation)
     _check_budget(principal)
@@ -147,13 +148,17 @@ def _prepare(principal, message: str, conversation_id, source_ref) -> Prepared:
         llm = llm_service()
     except (LLMNotConfiguredError, LLMUnavailableError) as exc:
         llm_error = exc
-    with transaction.atomic():
-        if conversation is None:
-            conversation = conversation_start(principal=principal, title=message, data_source=source)
-            history = []
-        else:
-            history = _history(conversation)
-        message_append(principal=principal, conversation=conversation, role=MessageRole.USER, content=message)
+    if not persist:  # an evaluation case: asked like a chat, stored as an EvalResult instead
+        conversation = conversation or Conversation(title=message[:200], data_source=source)
+        history = []
+    else:
+        with transaction.atomic():
+            if conversation is None:
+                conversation = conversation_start(principal=principal, title=message, data_source=source)
+                history = []
+            else:
+                history = _history(conversation)
+            message_append(principal=principal, conversation=conversation, role=MessageRole.USER, content=message)
     return Prepared(
         principal=principal,
         message=message,
@@ -164,6 +169,7 @@ def _prepare(principal, message: str, conversation_id, source_ref) -> Prepared:
         llm_error=llm_error,
         sql_retries=int(runtime_value("agent_sql_retries", 2)),
         max_tool_iterations=int(runtime_value("agent_max_tool_iterations", 5)),
+        persist=persist,
         request={
             "request_id": request_context.request_id_var.get(),
             "client_ip": request_context.client_ip_var.get(),
@@ -173,7 +179,12 @@ def _prepare(principal, message: str, conversation_id, source_ref) -> Prepared:
 
 
 async def chat_prepare(
-    *, principal, message: str, conversation_id: str | None = None, data_source: str | None = None
+    *,
+    principal,
+    message: str,
+    conversation_id: str | None = None,
+    data_source: str | None = None,
+    persist: bool = True,
 ) -> Prepared:
     """Validate and resolve a chat before its stream starts; raises ``ApplicationError`` (404, 422, 429)."""
     text = (message or "").strip()
@@ -183,11 +194,13 @@ async def chat_prepare(
         raise ValidationFailedError(
             details={"message": [f"Ensure this field has no more than {MAX_MESSAGE_CHARS} characters."]}
         )
-    return await orm(_prepare, principal, text, conversation_id, data_source)
+    return await orm(_prepare, principal, text, conversation_id, data_source, persist)
 
 
 def _finish(prepared: Prepared, run: Run, message_id: uuid.UUID, lineage: dict) -> None:
     """Store the answer (events, lineage, usage) and audit the run, in one transaction."""
+    if not prepared.persist:
+        return
     with transaction.atomic():
         stored = message_append(
             principal=prepared.principal,

@@ -59,7 +59,58 @@ CONVERSATION_HIDDEN = (
     Hidden("superuser", a_conversation, "another user's conversation from superuser"),
 )
 
+TOOLS = {"permission": "admin_tools", "denied": ("normal",), "users_only": True}
+EVALS = "/api/v1/agent/evals"
+EVAL = EVALS + "/{id}"
+RUN = EVALS + "/runs/{id}"
+
+
+def an_eval_set() -> dict:
+    from agent.models import EvalCase, EvalSet
+
+    source_id = _source()["id"]
+    eval_set = EvalSet.objects.create(name=f"declared-{EvalSet.objects.count()}", data_source_id=source_id)
+    EvalCase.objects.create(eval_set=eval_set, question="How many?", reference_sql="SELECT 1")
+    return {"id": eval_set.pk}
+
+
+def an_eval_case() -> dict:
+    from agent.models import EvalCase
+
+    eval_set = an_eval_set()
+    return {"id": eval_set["id"], "case_id": EvalCase.objects.get(eval_set_id=eval_set["id"]).pk}
+
+
+def an_eval_run() -> dict:
+    from agent.models import EvalRun, EvalRunStatus
+
+    eval_set = an_eval_set()
+    run = EvalRun.objects.create(eval_set_id=eval_set["id"], status=EvalRunStatus.SUCCEEDED, summary={})
+    return {"id": run.pk}
+
+
+EVAL_ENDPOINTS = [
+    Endpoint("GET", EVALS, **TOOLS, results_key="evals"),
+    Endpoint("POST", EVALS, **TOOLS, bad_body={"name": ""}),
+    Endpoint("POST", EVALS + "/import", **TOOLS, bad_body={"name": "x", "data_source": "d", "cases": []}),
+    Endpoint("GET", EVAL, **TOOLS, target=an_eval_set),
+    Endpoint("PATCH", EVAL, **TOOLS, target=an_eval_set, bad_body={"name": ""}),
+    Endpoint("DELETE", EVAL, **TOOLS, target=an_eval_set),
+    Endpoint("GET", EVAL + "/cases", **TOOLS, target=an_eval_set, results_key="cases"),
+    Endpoint("POST", EVAL + "/cases", **TOOLS, target=an_eval_set, bad_body={"question": ""}),
+    Endpoint("GET", EVAL + "/cases/{case_id}", **TOOLS, target=an_eval_case),
+    Endpoint("PATCH", EVAL + "/cases/{case_id}", **TOOLS, target=an_eval_case, bad_body={"question": ""}),
+    Endpoint("DELETE", EVAL + "/cases/{case_id}", **TOOLS, target=an_eval_case),
+    Endpoint("POST", EVAL + "/run", **TOOLS, target=an_eval_set),
+    Endpoint("GET", EVAL + "/runs", **TOOLS, target=an_eval_set, results_key="runs"),
+    Endpoint("GET", EVAL + "/export", **TOOLS, target=an_eval_set),
+    Endpoint("GET", RUN, **TOOLS, target=an_eval_run),
+    Endpoint("POST", RUN + "/baseline", **TOOLS, target=an_eval_run),
+    Endpoint("GET", RUN + "/report", **TOOLS, target=an_eval_run, ok=False, notes="an HTML page, not JSON"),
+]
+
 ENDPOINTS = [
+    *EVAL_ENDPOINTS,
     Endpoint("POST", "/api/v1/agent/chat_sse", **CHAT, bad_body={"message": ""}),
     Endpoint("POST", "/api/v1/agent/chat_poll", **CHAT, bad_body={"message": "x" * 4001}),
     Endpoint("GET", "/api/v1/agent/tools", **CHAT),

@@ -295,6 +295,7 @@ SPECTACULAR_SETTINGS = {
         "HealthStatusEnum": "health.serializers.STATUS_CHOICES",
         "HealthCheckStatusEnum": "health.serializers.CHECK_STATUS_CHOICES",
         "MessageRoleEnum": "agent.models.conversations.MessageRole",
+        "EvalRunStatusEnum": "agent.models.evals.EvalRunStatus",
         "RoleEnum": "majed_vanna.roles.Role",  # the user roles (another "role" enum exists: messages)
     },
     # Contract paths have no trailing slash (routes accept both forms).

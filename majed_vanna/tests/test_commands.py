@@ -166,6 +166,11 @@ BAD_INPUT = {
         ),
     ],
     "check_health": [Case(["check_health"], "Service is unhealthy", settings={"_break_health": True})],
+    "run_eval": [Case(["run_eval", "no-such-set"], "No evaluation set")],
+    "import_eval": [
+        Case(["import_eval", "{tmp}/missing.json", "{tmp}"], "Cannot read"),
+        Case(["import_eval", "{tmp}/a-file", "{tmp}"], "Cannot read"),
+    ],
     "create_readonly_role": [
         Case(["create_readonly_role", "--database-url", "sqlite:///x.db", "--role", "ro"], "must be a PostgreSQL URL"),
         Case(
