@@ -14,7 +14,9 @@ The score is comparable across questions, so one threshold decides "close enough
   from "how many customers";
 * ``answered``: the share of the candidate's own words (weighted by idf) that the question contains: a
   candidate that adds conditions the question did not ask for ("... that were cancelled") scores lower;
-* ``score = covered ** 0.6 * answered ** 0.4``.
+* ``score = covered ** 0.6 * answered ** 0.4``, halved when the words shared are only qualifiers ("how many",
+  "top", "each month": ``synonyms.QUALIFIERS``), which say how to measure but not what: "How many tables are
+  there?" must not run "How many orders are there?".
 
 Words go through ``tokens``: lower case, Porter stems, synonyms (``agent.knowledge.synonyms``, with the
 semantic layer's through its providers), then the stop words of questions are dropped.
@@ -34,7 +36,9 @@ from .synonyms import Synonyms, domain_synonyms
 
 K1, B = 1.2, 0.75
 COVERED_WEIGHT = 0.6
-RERANK = 200  # candidates re-scored after the first BM25 pass
+QUALIFIERS_ONLY = 0.5  # the factor of a candidate sharing only qualifiers with the question
+RERANK = 100  # candidates re-scored after the first BM25 pass
+MEMO_TEXTS = 250_000  # questions whose words are kept (per synonyms table)
 CACHED_INDEXES = 8
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -45,7 +49,7 @@ STOP_WORDS = frozenset(
     once only or other our out over own please really same see shall she should show so some such tell than
     that the their them then there these they this those through to too under until up us very want was we were
     what when which while who whom why will with would you your list display find return fetch pull look see
-    many much does lot lots give whole currently data database info information table rows
+    many much does lot lots give whole currently
     work works working wise still yet ve ll re one two three four five six seven eight nine ten twenty hundred
     often among come comes took take assigned handle handled process processed bring brings brought generate
     generates contain contains term terms got getting ones thing things number numbers""".split()  # noqa: SIM905
@@ -55,9 +59,16 @@ _STOP_STEMS = frozenset(stem(word) for word in STOP_WORDS) - {"no"}
 
 def tokens(text: str, synonyms: Synonyms | None = None) -> list[str]:
     """The words retrieval compares: stems, synonyms applied (phrases first), stop words and numbers dropped."""
+    synonyms = synonyms or domain_synonyms()
+    known = synonyms.memo.get(text)
+    if known is not None:
+        return list(known)
     stems = [stem(word) for word in _WORD.findall(text.lower().replace("'", " "))]
-    mapped = (synonyms or domain_synonyms()).apply(stems)
-    return [word for word in mapped if len(word) > 1 and word not in _STOP_STEMS and not word.isdigit()]
+    found = [w for w in synonyms.apply(stems) if len(w) > 1 and w not in _STOP_STEMS and not w.isdigit()]
+    if len(synonyms.memo) >= MEMO_TEXTS:  # a rebuilt index re-reads mostly the same questions: keep them
+        synonyms.memo.clear()
+    synonyms.memo[text] = tuple(found)
+    return found
 
 
 def _idf(df: int, n: int) -> float:
@@ -70,35 +81,50 @@ class Index:
     def __init__(self, candidates: Sequence[dict[str, Any]], synonyms: Synonyms | None = None):
         self.synonyms = synonyms or domain_synonyms()
         self.candidates = list(candidates)
-        docs = [tokens(c.get("question") or "", self.synonyms) for c in self.candidates]
-        self.n = len(docs)
-        self.avgdl = (sum(len(d) for d in docs) / self.n) if self.n else 1.0
-        self.avgdl = self.avgdl or 1.0
+        counted: list[dict[str, int]] = []
+        lengths: list[int] = []
         df: dict[str, int] = {}
-        for doc in docs:
-            for term in set(doc):
+        for candidate in self.candidates:
+            counts: dict[str, int] = {}
+            words = tokens(candidate.get("question") or "", self.synonyms)
+            for term in words:
+                counts[term] = counts.get(term, 0) + 1
+            for term in counts:
                 df[term] = df.get(term, 0) + 1
+            counted.append(counts)
+            lengths.append(len(words))
+        self.n = len(counted)
+        self.avgdl = (sum(lengths) / self.n if self.n else 0.0) or 1.0
         self.idf = {term: _idf(count, self.n) for term, count in df.items()}
         self.unknown_idf = _idf(1, self.n + 1)  # a word no candidate uses weighs like the rarest one
-        self.terms: list[frozenset[str]] = []
-        self.weight: array = array("d")  # sum of idf of each candidate's distinct words
-        postings: dict[str, tuple[array, array]] = {}
-        for number, doc in enumerate(docs):
-            counts: dict[str, int] = {}
-            for term in doc:
-                counts[term] = counts.get(term, 0) + 1
-            self.terms.append(frozenset(counts))
-            self.weight.append(sum(self.idf[t] for t in counts))
-            norm = K1 * (1 - B + B * len(doc) / self.avgdl)
+        self.terms: list[frozenset[str]] = [frozenset(counts) for counts in counted]
+        idf = self.idf
+        self.weight = array("d", (sum(idf[t] for t in counts) for counts in counted))  # idf of its own words
+        docs_of: dict[str, list[int]] = {}
+        weights: dict[str, list[float]] = {}
+        for number, counts in enumerate(counted):
+            norm = K1 * (1 - B + B * lengths[number] / self.avgdl)
             for term, tf in counts.items():
-                docs_of, weights = postings.setdefault(term, (array("i"), array("d")))
-                docs_of.append(number)
-                weights.append(self.idf[term] * tf * (K1 + 1) / (tf + norm))
-        self.postings = postings
+                docs_of.setdefault(term, []).append(number)
+                weights.setdefault(term, []).append(idf[term] * tf * (K1 + 1) / (tf + norm))
+        self.postings = {term: (array("i", docs_of[term]), array("d", weights[term])) for term in docs_of}
 
     def _self_score(self, asked: dict[str, int], length: int) -> float:
         norm = K1 * (1 - B + B * length / self.avgdl)
         return sum(self.idf.get(term, self.unknown_idf) * tf * (K1 + 1) / (tf + norm) for term, tf in asked.items())
+
+    def _bm25(self, asked: dict[str, int]) -> dict[int, float]:
+        """BM25 of every candidate sharing a word with the question; the longest postings list is copied at C
+        speed, the others added to it."""
+        terms = sorted((t for t in asked if t in self.postings), key=lambda t: len(self.postings[t][0]), reverse=True)
+        if not terms:
+            return {}
+        scores = dict(zip(*self.postings[terms[0]], strict=True))
+        get = scores.get
+        for term in terms[1:]:
+            for number, weight in zip(*self.postings[term], strict=True):
+                scores[number] = get(number, 0.0) + weight
+        return scores
 
     def search(self, question: str, limit: int = 5) -> list[dict[str, Any]]:
         """The best ``limit`` candidates for ``question`` (copies with ``score`` in [0, 1]), best first."""
@@ -108,23 +134,19 @@ class Index:
         asked: dict[str, int] = {}
         for word in words:
             asked[word] = asked.get(word, 0) + 1
-        scores: dict[int, float] = {}
-        for term in asked:
-            posting = self.postings.get(term)
-            if posting is None:
-                continue
-            for number, weight in zip(*posting, strict=True):
-                scores[number] = scores.get(number, 0.0) + weight
+        scores = self._bm25(asked)
         if not scores:
             return []
         best = self._self_score(asked, len(words))
-        shortlist = heapq.nlargest(RERANK, scores.items(), key=lambda item: item[1])
+        qualifiers = self.synonyms.qualifiers
         ranked = []
-        for number, bm25 in shortlist:
-            covered = min(1.0, bm25 / best)
-            shared = sum(self.idf[t] for t in self.terms[number] if t in asked)
-            answered = shared / self.weight[number] if self.weight[number] else 0.0
+        for number in heapq.nlargest(RERANK, scores, key=scores.get):
+            covered = min(1.0, scores[number] / best)
+            shared = [t for t in self.terms[number] if t in asked]
+            answered = sum(self.idf[t] for t in shared) / self.weight[number] if self.weight[number] else 0.0
             score = covered**COVERED_WEIGHT * answered ** (1 - COVERED_WEIGHT)
+            if all(t in qualifiers for t in shared):
+                score *= QUALIFIERS_ONLY
             ranked.append((round(score, 4), -number))
         ranked.sort(reverse=True)
         return [{**self.candidates[-neg], "score": score} for score, neg in ranked[:limit]]

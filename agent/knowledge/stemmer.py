@@ -64,10 +64,10 @@ _STEP2 = (
 _STEP3 = (
     ("icate", "ic"), ("ative", ""), ("alize", "al"), ("iciti", "ic"), ("ical", "ic"), ("ful", ""), ("ness", ""),
 )  # fmt: skip
-_STEP4 = (
+_STEP4 = tuple(sorted((
     "al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ion", "ou", "ism", "ate",
     "iti", "ous", "ive", "ize",
-)  # fmt: skip
+), key=len, reverse=True))  # fmt: skip
 
 
 def _step1(word: str) -> str:
@@ -91,7 +91,7 @@ def _step1(word: str) -> str:
 
 
 def _step4(word: str) -> str:
-    for suffix in sorted(_STEP4, key=len, reverse=True):
+    for suffix in _STEP4:  # the longest suffix that ends the word
         if word.endswith(suffix):
             stem = word[: -len(suffix)]
             if _measure(stem) > 1 and (suffix != "ion" or stem.endswith(("s", "t"))):

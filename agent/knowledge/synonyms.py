@@ -20,11 +20,14 @@ from typing import Any
 from .stemmer import stem
 
 MAX_PHRASE_WORDS = 4
+MAX_COMPILED = 64  # combined tables kept (one per data source with semantic synonyms)
 _WORD = re.compile(r"[a-z0-9]+")
 
 DOMAIN_SYNONYMS: dict[str, tuple[str, ...]] = {
     # counting and measures
-    "count": ("how many", "number of", "total number of", "count of", "tally", "quantity of", "amount of"),
+    "count": (
+        "how many", "number of", "total number of", "count of", "tally", "quantity of", "amount of", "size", "sizes",
+    ),
     "average": ("mean", "avg", "typical", "on average"),
     "revenue": (
         "sales", "turnover", "income", "takings", "earnings", "gross", "money made", "money we made", "sales amount",
@@ -53,7 +56,9 @@ DOMAIN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "across", "distribution", "distribution of",
     ),
     # entities
-    "customers": ("clients", "buyers", "shoppers", "purchasers", "consumers", "patrons", "client base"),
+    "customers": (
+        "clients", "buyers", "shoppers", "purchasers", "consumers", "patrons", "client base", "customer base",
+    ),
     "employees": ("staff", "workers", "personnel", "staffers", "workforce", "team members", "people on payroll"),
     "count employees": ("headcount", "head count", "staff count", "staff size"),
     "orders": ("purchases", "transactions", "sales orders", "bookings"),
@@ -76,7 +81,7 @@ DOMAIN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "open", "outstanding", "awaiting", "unprocessed", "not yet shipped", "not shipped", "not been shipped",
         "unshipped", "waiting", "unfulfilled",
     ),
-    "status": ("state", "stage"),
+    "status": ("statuses", "state", "stage"),  # Porter stems "status" and "statuses" apart
     "signup": ("signed up", "sign up", "joined", "registered", "acquired", "new customers", "onboarded customers"),
     "hire": ("recruited", "onboarded", "started", "brought on", "took on", "joined the company", "hires"),
     "online": ("web", "website", "internet", "ecommerce", "e commerce", "without a salesperson", "no salesperson"),
@@ -91,6 +96,10 @@ DOMAIN_SYNONYMS: dict[str, tuple[str, ...]] = {
         "all time", "of all time", "currently", "right now", "in total", "altogether", "our", "we", "total",
     ),
 }  # fmt: skip
+
+# Canonical words that qualify a question (how to count, rank, group, filter by time) without naming what it is
+# about; retrieval does not match two questions on these alone (``agent.knowledge.retrieval``).
+QUALIFIERS = ("count", "average", "top", "each", "rate", "no", "recent", "month", "year", "weekday", "status")
 
 SynonymTable = Mapping[str, Iterable[str]]
 _providers: list[Callable[[Any], SynonymTable]] = []
@@ -112,23 +121,32 @@ class Synonyms:
                     key = _stems(variant)
                     if key and len(key) <= MAX_PHRASE_WORDS and (key != target or variant == canonical):
                         self.phrases[key] = target
+        self.qualifiers = frozenset(_stems(" ".join(QUALIFIERS)))
         self.longest = max((len(key) for key in self.phrases), default=1)
+        self.starts = frozenset(key[0] for key in self.phrases if len(key) > 1)
         payload = json.dumps(sorted(self.phrases.items()), separators=(",", ":"))
         self.fingerprint = hashlib.sha256(payload.encode()).hexdigest()[:16]
+        self.memo: dict[str, tuple[str, ...]] = {}  # text -> its retrieval words (agent.knowledge.retrieval)
 
     def apply(self, stems: list[str]) -> list[str]:
         """``stems`` with every variant phrase replaced by its canonical words (longest phrase first)."""
         out: list[str] = []
+        phrases, starts = self.phrases, self.starts
         i, n = 0, len(stems)
         while i < n:
-            for size in range(min(self.longest, n - i), 0, -1):
-                target = self.phrases.get(tuple(stems[i : i + size]))
-                if target is not None:
-                    out.extend(target)
-                    i += size
-                    break
+            word = stems[i]
+            if word in starts:  # a phrase may begin here: the longest one wins
+                for size in range(min(self.longest, n - i), 1, -1):
+                    target = phrases.get(tuple(stems[i : i + size]))
+                    if target is not None:
+                        out.extend(target)
+                        i += size
+                        break
+                else:
+                    out.extend(phrases.get((word,), (word,)))
+                    i += 1
             else:
-                out.append(stems[i])
+                out.extend(phrases.get((word,), (word,)))
                 i += 1
         return out
 
@@ -149,7 +167,16 @@ def domain_synonyms() -> Synonyms:
     return Synonyms(DOMAIN_SYNONYMS)
 
 
+_compiled: dict[str, Synonyms] = {}
+
+
 def synonyms_for(data_source=None) -> Synonyms:
-    """The built-in table plus every provider's entries for ``data_source``."""
+    """The built-in table plus every provider's entries for ``data_source`` (the same object while they are the
+    same, so its memo of questions' words is kept)."""
     extra = [table for provider in _providers if (table := provider(data_source))]
-    return Synonyms(DOMAIN_SYNONYMS, *extra) if extra else domain_synonyms()
+    if not extra:
+        return domain_synonyms()
+    compiled = Synonyms(DOMAIN_SYNONYMS, *extra)
+    if len(_compiled) > MAX_COMPILED:
+        _compiled.clear()
+    return _compiled.setdefault(compiled.fingerprint, compiled)

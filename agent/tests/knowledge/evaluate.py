@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from agent.knowledge.demo_questions import DEMO_QUESTIONS
 from agent.knowledge.retrieval import Index
 
-from .paraphrases import PARAPHRASES, UNRELATED
+from .paraphrases import FRESH_PARAPHRASES, FRESH_UNRELATED, PARAPHRASES, UNRELATED
+
+SETS = {"tuned": (PARAPHRASES, UNRELATED), "fresh": (FRESH_PARAPHRASES, FRESH_UNRELATED)}
 
 
 def demo_candidates() -> list[dict]:
@@ -31,9 +33,11 @@ class Report:
         return count / self.paraphrases if self.paraphrases else 0.0
 
 
-def evaluate(index: Index, threshold: float) -> Report:
+def evaluate_set(
+    index: Index, threshold: float, paraphrases: tuple[tuple[str, str], ...], unrelated: tuple[str, ...]
+) -> Report:
     report = Report(threshold=threshold)
-    for paraphrase, saved in PARAPHRASES:
+    for paraphrase, saved in paraphrases:
         found = index.search(paraphrase, limit=3)
         report.paraphrases += 1
         best = found[0] if found else None
@@ -49,7 +53,7 @@ def evaluate(index: Index, threshold: float) -> Report:
                 report.wrong_answers.append((paraphrase, best["question"], best["score"]))
         else:
             report.missed.append((paraphrase, best["question"] if best else "", best["score"] if best else 0.0))
-    for question in UNRELATED:
+    for question in unrelated:
         found = index.search(question, limit=1)
         report.unrelated += 1
         score = found[0]["score"] if found else 0.0
@@ -57,3 +61,7 @@ def evaluate(index: Index, threshold: float) -> Report:
         if found and score >= threshold:
             report.false_matches.append((question, found[0]["question"], score))
     return report
+
+
+def evaluate(index: Index, threshold: float, name: str = "tuned") -> Report:
+    return evaluate_set(index, threshold, *SETS[name])

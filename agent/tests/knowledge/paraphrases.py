@@ -276,7 +276,7 @@ FRESH_BY_QUESTION: dict[str, tuple[str, ...]] = {
     "Which salespeople handled the most orders?": ("top salespeople by number of orders",),
     "How many orders are there?": ("total order count", "how many orders do we have?"),
     "How many orders are in each status?": ("count of orders by status",),
-    "How many orders were cancelled?": ("how many orders got cancelled?",),
+    "How many orders were cancelled?": ("what number of orders ended up being called off?",),
     "Which orders are still pending?": ("pending orders", "orders waiting to ship"),
     "How many orders were placed online without a salesperson?": ("orders placed through the website",),
     "What is our total revenue?": ("total sales to date", "how much revenue have we made?"),
