@@ -6,6 +6,8 @@ The URL is write-only, as on the configuration page: shown masked, entered in a 
 never filled back, blank on a change keeps the stored URL.
 
 Conversations and messages are read-only pages: chat runs write them, the API deletes them (audited).
+Memories are read-only too (list, filters by kind, status, scope and data source, search): they are written
+through the memory services and the review queue, which audit every change.
 """
 
 from asgiref.sync import async_to_sync
@@ -18,7 +20,7 @@ from majed_vanna.admin_readonly import ReadOnlyModelAdmin
 from majed_vanna.exceptions import ConflictError
 
 from . import selectors, services
-from .models import Conversation, DataSource, Message
+from .models import Conversation, DataSource, Memory, Message
 from .models.sources import SOURCE_ROLES
 from .services.sources import UPDATABLE_FIELDS
 
@@ -185,6 +187,51 @@ class MessageAdmin(ReadOnlyModelAdmin):
     list_filter = ("role",)
     search_fields = ("content", "conversation__id")
     ordering = ("-created_at",)
+
+
+# --- memory: saved questions, notes and DDL (contract §5 "Knowledge"); written through the memory services and
+# the review queue (audited, issue 16) and by ``seed_demo``; listed, filtered and read here
+
+
+@admin.register(Memory)
+class MemoryAdmin(ReadOnlyModelAdmin):
+    list_display = (
+        "summary",
+        "kind",
+        "status",
+        "scope",
+        "data_source",
+        "use_count",
+        datetime_column("updated_at", "Updated"),
+    )
+    list_select_related = ("data_source", "owner")
+    list_filter = ("kind", "status", "scope", "data_source")
+    search_fields = ("question", "sql", "content", "created_by", "owner__username", "owner_client_id")
+    ordering = ("-updated_at",)
+    fields = (
+        "kind",
+        "question",
+        "sql",
+        "content",
+        "tags",
+        "data_source",
+        "scope",
+        "status",
+        "owner",
+        "owner_client_id",
+        "created_by",
+        "flagged",
+        "use_count",
+        "last_used_at",
+        "created_at",
+        "updated_at",
+    )
+
+    @admin.display(description="Question / content", ordering="question")
+    def summary(self, obj) -> str:
+        from majed_vanna.admin_display import truncated
+
+        return truncated(obj.question or obj.content, 64)
 
 
 from . import admin_evals  # noqa: E402,F401 - evaluation pages (issue 17)

@@ -1,43 +1,71 @@
 """The answerer without an LLM (contract §5 "offline mode"). It never pretends to be a model:
 
 1. a message that is itself SQL runs through the read-only gate (the ``run_sql`` path, no correction);
-2. a message close to an approved saved question (``MATCH_THRESHOLD``) runs that question's saved SQL and says
-   which question matched and how closely;
+2. a message close to a usable saved question (score at least ``MATCH_THRESHOLD``) runs that question's saved
+   SQL and says which question matched and how closely (lineage ``matched_question``, ``memories``);
 3. otherwise it says that no LLM is configured and lists the closest saved questions and the tables it knows.
+
+Saved questions are found by ``agent.knowledge.memory.saved_questions_search`` (BM25 with stems and synonyms;
+the caller's usable memories only: approved global ones, the caller's own private ones). ``MATCH_THRESHOLD``
+was chosen on the held-out paraphrase set (``agent/tests/knowledge/paraphrases.py``, BENCHMARKS.md "Offline
+retrieval"): above every unrelated question's best score, below nearly every right paraphrase's.
 """
 
+import logging
 import re
 from typing import Any
 
+from sqlglot import exp
 from vanna.core.tool import ToolContext
 
-from agent.knowledge import retrieval
+from agent.sql import gate
+from agent.sql.types import SqlRefused
+from majed_vanna.blocking import run_blocking
 
 from . import events
 from .run import Run
 from .tools import RunSqlArgs, RunSqlTool
 
+logger = logging.getLogger(__name__)
+
 MATCH_THRESHOLD = 0.6
 SUGGESTIONS = 3
-_SQL_START = re.compile(r"^\s*(\(\s*)*(select|with)\b", re.IGNORECASE)
+EXAMPLES = 3
+_SQL_START = re.compile(
+    r"^\s*(\(\s*)*(select|with|values|insert|update|delete|merge|drop|create|alter|truncate|attach|detach|pragma"
+    r"|vacuum|replace|grant|revoke|copy)\b",
+    re.IGNORECASE,
+)
+_SQL_SIGNS = re.compile(r"[*=<>();]")
 
 
-def looks_like_sql(message: str) -> bool:
-    return bool(_SQL_START.match(message))
+def _reads_as_sql(message: str, engine: str) -> bool:
+    try:
+        tree = gate.parse_statement(message, engine)
+    except SqlRefused:
+        return False
+    return not isinstance(tree, exp.Command)  # sqlglot's fallback for text it cannot read ("Drop the ...")
 
 
-def _saved_questions(run: Run) -> list[dict[str, Any]]:
-    from agent import selectors
+async def looks_like_sql(message: str, engine: str = "sqlite") -> bool:
+    """A message starting with an SQL keyword that reads as one statement, or has SQL's signs (``*``, ``=``,
+    brackets): "Select the top customers by spend" is a question; "SELECT * FRM customers" is SQL with a typo,
+    and "DELETE FROM orders" SQL that the gate refuses."""
+    if not _SQL_START.match(message):
+        return False
+    return bool(_SQL_SIGNS.search(message)) or await run_blocking(_reads_as_sql, message, engine)
 
-    return selectors.saved_questions(run.principal, run.data_source)
+
+async def _search(run: Run, limit: int) -> list[dict[str, Any]]:
+    from agent.knowledge.memory import saved_questions_search
+    from agent.services.chat import orm
+
+    return await orm(saved_questions_search, run.principal, run.data_source, run.question, limit=limit)
 
 
 async def examples_for(run: Run) -> list[dict[str, Any]]:
-    """Approved saved questions close to the run's question (for the prompt and the lineage)."""
-    from agent.services.chat import orm
-
-    candidates = await orm(_saved_questions, run)
-    found = retrieval.rank(run.question, candidates, limit=3)
+    """Usable saved questions close to the run's question (for the prompt and the lineage)."""
+    found = await _search(run, EXAMPLES)
     run.memories = [str(c["id"]) for c in found]
     return found
 
@@ -51,33 +79,65 @@ async def _run_sql(run: Run, sql: str) -> bool:
     return result.success
 
 
-async def answer(run: Run) -> None:
-    if looks_like_sql(run.question):
-        run.emit(events.text("No LLM is configured; running your SQL through the read-only gate."))
-        if not await _run_sql(run, run.question):
-            last = run.attempts[-1].error or {}
-            run.failure = last
-            run.emit({"type": events.ERROR, "error": last})
-        return
+async def _passthrough(run: Run) -> None:
+    run.emit(events.text("No LLM is configured; running your SQL through the read-only gate."))
+    if not await _run_sql(run, run.question):
+        last = run.attempts[-1].error or {}
+        run.failure = last
+        run.emit({"type": events.ERROR, "error": last})
+
+
+async def _answer_saved(run: Run, best: dict[str, Any]) -> None:
+    from agent.knowledge.memory import memory_mark_used
     from agent.services.chat import orm
 
-    candidates = await orm(_saved_questions, run)
-    found = retrieval.rank(run.question, candidates, limit=SUGGESTIONS)
-    best = found[0] if found else None
-    if best is not None and best["score"] >= MATCH_THRESHOLD:
-        run.matched = {"memory_id": str(best["id"]), "question": best["question"], "score": best["score"]}
-        run.memories = [str(best["id"])]
-        run.emit(
-            events.text(
-                f'No LLM is configured. Your question matches the saved question "{best["question"]}" '
-                f"(similarity {best['score']:.2f}); here is its saved SQL and result."
-            )
+    run.matched = {"memory_id": str(best["id"]), "question": best["question"], "score": best["score"]}
+    run.memories = [str(best["id"])]
+    run.emit(
+        events.text(
+            f'No LLM is configured. Your question matches the saved question "{best["question"]}" '
+            f"(similarity {best['score']:.2f} of 1); here is its saved SQL and its result."
         )
-        await _run_sql(run, best["sql"])
-        return
-    tables = ", ".join(t["name"] for t in (run.schema or {}).get("tables", [])) or "none found"
+    )
+    if await _run_sql(run, best["sql"]):
+        await orm(memory_mark_used, best["id"])
+    else:  # a saved query that no longer runs (schema drift): say so, as the passthrough does
+        run.failure = run.attempts[-1].error or {}
+        run.emit({"type": events.ERROR, "error": run.failure})
+
+
+async def _known_tables(run: Run) -> str:
+    if run.schema is None and run.data_source is not None:
+        from agent.services.source_probes import data_source_schema
+
+        try:
+            run.schema = (await data_source_schema(source=run.data_source))["schema"]
+        except Exception:  # the source is down or unreadable: the answer still says what it can
+            logger.warning("Offline answer: the schema of %s could not be read", run.data_source.name, exc_info=True)
+            run.schema = {}
+    return ", ".join(t["name"] for t in (run.schema or {}).get("tables", [])) or "none found"
+
+
+async def _no_match(run: Run, found: list[dict[str, Any]]) -> None:
+    tables = await _known_tables(run)
     lines = ["No LLM is configured and no saved question matches closely enough, so I cannot answer this."]
     if found:
-        lines.append("Closest saved questions: " + "; ".join(f'"{c["question"]}"' for c in found) + ".")
+        closest = "; ".join(f'"{c["question"]}" ({c["score"]:.2f})' for c in found)
+        lines.append(f"Closest saved questions (similarity of 1): {closest}.")
+    else:
+        lines.append("No saved question shares words with yours.")
     lines.append(f"Tables I know: {tables}. You can also send a SELECT statement, which runs read-only.")
     run.emit(events.text(" ".join(lines)))
+
+
+async def answer(run: Run) -> None:
+    engine = getattr(run.data_source, "engine", "sqlite")
+    if await looks_like_sql(run.question, engine):
+        await _passthrough(run)
+        return
+    found = await _search(run, SUGGESTIONS)
+    best = found[0] if found else None
+    if best is not None and best["score"] >= MATCH_THRESHOLD:
+        await _answer_saved(run, best)
+        return
+    await _no_match(run, found)

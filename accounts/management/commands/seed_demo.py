@@ -1,6 +1,8 @@
 """``manage.py seed_demo``: idempotent demo data. Creates ``admin@example.com`` (role admin) with the
 password from ``MV_ADMIN_PASSWORD`` or a generated one, printed once when the account is created; builds the
-demo database ``$MV_DATA_DIR/demo.sqlite3`` once and registers it as a data source (``agent.services``)."""
+demo database ``$MV_DATA_DIR/demo.sqlite3`` once and registers it as a data source, and saves the demo's
+question→SQL pairs as approved memories of that source so that offline mode answers out of the box
+(``agent.services``)."""
 
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -19,7 +21,8 @@ class Command(OperatorCommand):
     help = (
         "Create the demo admin account (admin@example.com) if it does not exist, build the demo database "
         "$MV_DATA_DIR/demo.sqlite3 if it does not exist and register it as a data source (the default one "
-        "unless the runtime configuration names another)."
+        "unless the runtime configuration names another), and save the demo's saved questions (question -> SQL) "
+        "for it."
     )
 
     def handle(self, *args, **options):
@@ -46,7 +49,7 @@ class Command(OperatorCommand):
             self.stdout.write(f"Created {DEMO_ADMIN} (admin) with the password from MV_ADMIN_PASSWORD.")
 
     def _seed_demo_data(self):
-        from agent.services import demo_sqlite_install
+        from agent.services import demo_eval_set_install, demo_questions_save, demo_sqlite_install
 
         try:
             done = demo_sqlite_install(by=BY)
@@ -59,3 +62,13 @@ class Command(OperatorCommand):
         role = "the default data source" if done.source.is_default else "a data source"
         state = "registered as" if done.registered else "already registered as"
         self.stdout.write(f"Demo database {state} {role} {done.source.name!r}.")
+        created, existing = demo_questions_save(source=done.source, by=BY)
+        if created:
+            self.stdout.write(f"Saved {created} demo questions (question -> SQL) for {done.source.name!r}.")
+        if existing:
+            self.stdout.write(f"{existing} demo questions were already saved; unchanged.")
+        eval_set, added = demo_eval_set_install(source=done.source, by=BY)
+        if added:
+            self.stdout.write(
+                f"Saved the evaluation set {eval_set.name!r} ({added} cases): manage.py run_eval to score it."
+            )
