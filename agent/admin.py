@@ -259,10 +259,10 @@ class FeedbackAdmin(ReadOnlyModelAdmin):
 @admin.register(ToolCall)
 class ToolCallAdmin(ReadOnlyModelAdmin):
     list_display = (
-        "tool",
+        text_column("tool", 24),
         text_column("caller_name", 24, "caller"),
         "success",
-        "error_code",
+        text_column("error_code", 20, "error"),
         "duration_ms",
         datetime_column("created_at", "When"),
     )
