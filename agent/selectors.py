@@ -210,10 +210,17 @@ def feedback_reviewable() -> QuerySet:
 def tool_settings() -> dict[str, dict]:
     """``{tool_id: {"enabled", "roles"}}`` for every tool, defaults where no administrator chose; cached, and
     fresh in every process within a second or two of a change (``agent.tool_settings``). Synchronous code only;
-    a coroutine awaits ``agent.tool_settings.atool_settings()``."""
+    a coroutine awaits ``atool_settings()``."""
     from .tool_settings import tool_settings as current
 
     return current()
+
+
+async def atool_settings() -> dict[str, dict]:
+    """``tool_settings()`` for coroutines (the engine's tool list): reloads off the event loop when stale."""
+    from .tool_settings import atool_settings as current
+
+    return await current()
 
 
 def tool_allowed(principal, tool_id: str, settings: dict[str, dict] | None = None) -> bool:

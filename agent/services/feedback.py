@@ -14,8 +14,10 @@
 Nothing a caller sends becomes shared knowledge without an approval.
 """
 
+import uuid
+
 from asgiref.sync import async_to_sync
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agent.sql.types import SqlRefused
@@ -80,18 +82,20 @@ def _source_of(principal, message: Message) -> DataSource | None:
     lineage_source = ((message.lineage or {}).get("data_source") or {}).get("id")
     visible = selectors.data_sources_visible(principal)
     for source_id in (lineage_source, message.conversation.data_source_id):
-        if source_id:
-            source = visible.filter(pk=source_id).first()
-            if source is not None:
-                return source
+        try:
+            source = visible.filter(pk=uuid.UUID(str(source_id))).first() if source_id else None
+        except ValueError:
+            source = None
+        if source is not None:
+            return source
     return None
 
 
 def _owner_fields(principal) -> dict:
     client_id = getattr(principal, "integration_client_id", None)
-    if client_id:
-        return {"owner": None, "owner_client_id": str(client_id)}
-    return {"owner": principal, "owner_client_id": ""}
+    return (
+        {"owner": None, "owner_client_id": str(client_id)} if client_id else {"owner": principal, "owner_client_id": ""}
+    )
 
 
 def _draft(*, feedback: Feedback, principal, source: DataSource | None) -> Memory | None:
@@ -119,6 +123,43 @@ def _draft(*, feedback: Feedback, principal, source: DataSource | None) -> Memor
     return memory
 
 
+def _author_fields(principal) -> dict:
+    client_id = getattr(principal, "integration_client_id", None)
+    return {
+        "author": None if client_id else principal,
+        "author_client_id": str(client_id) if client_id else "",
+        "author_name": principal_identity(principal)[1][:254],
+    }
+
+
+def _record(*, principal, message: Message, source: DataSource | None, fields: dict) -> tuple[Feedback, bool]:
+    """Store the feedback on ``message`` (new, or replacing a pending one) with its draft, audited."""
+    feedback = Feedback.objects.select_for_update().filter(message=message).first()
+    created = feedback is None
+    if not created and feedback.status != FeedbackStatus.PENDING:
+        raise ConflictError(f"Feedback on this answer was already {feedback.status}.")
+    feedback = feedback or Feedback(message=message)
+    for name, value in {**fields, **_author_fields(principal)}.items():
+        setattr(feedback, name, value)
+    feedback.conversation_id, feedback.data_source = message.conversation_id, source
+    feedback.memory = _draft(feedback=feedback, principal=principal, source=source)
+    feedback.save()
+    audit_record(
+        action="feedback.create",
+        actor=principal,
+        resource=RESOURCE,
+        resource_id=feedback.pk,
+        details={
+            "message_id": str(message.pk),
+            "rating": feedback.rating,
+            "corrected": bool(feedback.corrected_sql),
+            "memory_id": str(feedback.memory_id) if feedback.memory_id else None,
+            "replaced": not created,
+        },
+    )
+    return feedback, created
+
+
 def feedback_create(
     *, principal, message_id, rating: str, comment: str = "", corrected_sql: str = ""
 ) -> tuple[Feedback, bool]:
@@ -136,42 +177,26 @@ def feedback_create(
     answer_sql = (lineage.get("sql") or "").strip()
     # A thumbs up on an answer that a saved question already gave teaches nothing new: no draft (no duplicate).
     learned = corrected_sql or (answer_sql if rating == Rating.UP and not lineage.get("matched_question") else "")
-    with transaction.atomic():
-        feedback = Feedback.objects.select_for_update().filter(message=message).first()
-        created = feedback is None
-        if not created and feedback.status != FeedbackStatus.PENDING:
-            raise ConflictError(f"Feedback on this answer was already {feedback.status}.")
-        feedback = feedback or Feedback(message=message)
-        name = principal_identity(principal)[1]
-        feedback.conversation_id = message.conversation_id
-        feedback.data_source = source
-        feedback.rating, feedback.comment = rating, (comment or "").strip()
-        feedback.question, feedback.answer_sql = _question_of(message), answer_sql
-        feedback.corrected_sql, feedback.sql = corrected_sql, learned
-        feedback.author_name = name[:254]
-        client_id = getattr(principal, "integration_client_id", None)
-        feedback.author, feedback.author_client_id = (None, str(client_id)) if client_id else (principal, "")
-        feedback.memory = _draft(feedback=feedback, principal=principal, source=source)
-        feedback.save()
-        audit_record(
-            action="feedback.create",
-            actor=principal,
-            resource=RESOURCE,
-            resource_id=feedback.pk,
-            details={
-                "message_id": str(message.pk),
-                "rating": rating,
-                "corrected": bool(corrected_sql),
-                "memory_id": str(feedback.memory_id) if feedback.memory_id else None,
-                "replaced": not created,
-            },
-        )
-    return feedback, created
+    fields = {
+        "rating": rating,
+        "comment": (comment or "").strip(),
+        "question": _question_of(message),
+        "answer_sql": answer_sql,
+        "corrected_sql": corrected_sql,
+        "sql": learned,
+    }
+    try:
+        with transaction.atomic():
+            return _record(principal=principal, message=message, source=source, fields=fields)
+    except IntegrityError:  # the same answer rated twice at the same moment: the other request won
+        raise ConflictError("Feedback on this answer is being recorded; try again.") from None
 
 
 def _pending(feedback: Feedback) -> Feedback:
     """``feedback`` locked for review; 409 when it was reviewed already."""
-    locked = Feedback.objects.select_for_update().select_related("memory", "data_source").get(pk=feedback.pk)
+    locked = (
+        Feedback.objects.select_for_update(of=("self",)).select_related("memory", "data_source").get(pk=feedback.pk)
+    )
     if locked.status != FeedbackStatus.PENDING:
         raise ConflictError(f"This feedback was already {locked.status}.")
     return locked

@@ -199,3 +199,42 @@ def test_rejection_retires_the_draft_for_its_author_too(shop_source, user, super
     assert Memory.objects.get(pk=data["memory"]["id"]).status == "retired"
     assert SHIPPED_SQL not in usable_sql(user, shop_source)
     assert AuditLog.objects.filter(action="feedback.reject", resource_id=data["id"]).count() == 1
+
+
+def test_an_integration_clients_correction_is_its_own_until_approved(shop_source, user, api_client_for):
+    from rest_framework.test import APIClient
+
+    from integrations.principal import IntegrationPrincipal
+    from integrations.services import client_create
+
+    issued = client_create(name="Support bot", permissions=["use_chat"])
+    bot = IntegrationPrincipal(issued.client)
+    answer = answered(bot, source=shop_source)
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=issued.api_key)
+    response = give(client, answer, rating="down", corrected_sql=SHIPPED_SQL)
+    assert response.status_code == 201, response.content
+    data = response.json()["data"]
+    assert data["author"] == {"type": "integration", "id": bot.integration_client_id, "name": "Support bot"}
+    assert Memory.objects.get(pk=data["memory"]["id"]).owner_client_id == bot.integration_client_id
+    assert SHIPPED_SQL in usable_sql(bot, shop_source) and SHIPPED_SQL not in usable_sql(user, shop_source)
+    assert client.get(FEEDBACK).status_code == 403  # a client never reviews (admin_tools)
+
+
+def test_the_queue_costs_the_same_queries_whatever_its_length(shop_source, user, superuser, api_client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reviewer = api_client_for(superuser)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert reviewer.get(FEEDBACK).status_code == 200
+        return len(captured)
+
+    give(api_client_for(user), answered(user, source=shop_source), rating="up")
+    queries()  # the first request also warms per-process state
+    one = queries()
+    for _ in range(4):
+        give(api_client_for(user), answered(user, source=shop_source), rating="down", corrected_sql=SHIPPED_SQL)
+    assert queries() == one

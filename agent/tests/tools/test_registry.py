@@ -126,3 +126,22 @@ async def test_a_coroutine_logs_a_call_and_reads_the_settings_without_blocking_r
     )
     assert row is not None and await sync_to_async(ToolCall.objects.filter(pk=row.pk).exists)()
     assert (await atool_settings())["run_sql"]["enabled"] is True
+
+
+def test_registry_and_history_cost_the_same_queries_whatever_the_log_holds(user, superuser, api_client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_client_for(superuser)
+
+    def queries(path) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    log(user)
+    queries(REGISTRY)  # the first request also warms per-process state
+    counts = (queries(REGISTRY), queries(HISTORY))
+    for n in range(10):
+        log(user, success=bool(n % 2), duration=n)
+    assert (queries(REGISTRY), queries(HISTORY)) == counts
