@@ -8,6 +8,9 @@ never filled back, blank on a change keeps the stored URL.
 Conversations and messages are read-only pages: chat runs write them, the API deletes them (audited).
 Memories are read-only too (list, filters by kind, status, scope and data source, search): they are written
 through the memory services and the review queue, which audit every change.
+
+Feedback is the review queue (approve / reject actions, through the audited services); tool calls are a
+read-only log.
 """
 
 from asgiref.sync import async_to_sync
@@ -17,11 +20,12 @@ from django.core.exceptions import ValidationError
 
 from majed_vanna.admin_display import datetime_column, text_column
 from majed_vanna.admin_readonly import ReadOnlyModelAdmin
-from majed_vanna.exceptions import ConflictError
+from majed_vanna.exceptions import ConflictError, ValidationFailedError
 
 from . import selectors, services
-from .models import Conversation, DataSource, Memory, Message
+from .models import Conversation, DataSource, Feedback, Memory, Message, ToolCall
 from .models.sources import SOURCE_ROLES
+from .services.feedback import feedback_approve, feedback_reject
 from .services.sources import UPDATABLE_FIELDS
 
 FORM_FIELDS = tuple(name for name in UPDATABLE_FIELDS if name != "url")  # the URL: a write-only field of its own
@@ -232,6 +236,87 @@ class MemoryAdmin(ReadOnlyModelAdmin):
         from majed_vanna.admin_display import truncated
 
         return truncated(obj.question or obj.content, 64)
+
+
+# --- feedback review queue (approve / reject through the audited services) and the tool-call log (read-only)
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(ReadOnlyModelAdmin):
+    """The review queue: read each feedback, then approve (its question→SQL becomes a global, approved memory)
+    or reject (its draft is retired). Edited questions or SQL are approved through the API."""
+
+    list_display = (
+        text_column("question", 48),
+        "rating",
+        "status",
+        text_column("author_name", 24, "author"),
+        "data_source",
+        datetime_column("created_at", "Given"),
+    )
+    list_select_related = ("data_source",)
+    list_filter = ("status", "rating", "data_source")
+    search_fields = ("question", "comment", "sql", "author_name")
+    ordering = ("-created_at",)
+    actions = ["approve_selected", "reject_selected"]
+    fields = (
+        "status",
+        "rating",
+        "comment",
+        "question",
+        "answer_sql",
+        "corrected_sql",
+        "sql",
+        "memory",
+        "data_source",
+        "conversation_id",
+        "author_name",
+        "reviewed_by_name",
+        "reviewed_at",
+        "review_note",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    def _review(self, request, queryset, verb: str, service) -> None:
+        for feedback in queryset:
+            try:
+                service(feedback=feedback, actor=request.user)
+            except (ValidationFailedError, ConflictError) as exc:
+                details = "; ".join(
+                    f"{field}: {' '.join(map(str, messages_))}"
+                    for field, messages_ in (exc.details or {}).items()
+                    if isinstance(messages_, list)
+                )
+                self.message_user(
+                    request, f"{feedback}: {exc.message}{' - ' + details if details else ''}", messages.ERROR
+                )
+            else:
+                self.message_user(request, f"{feedback}: {verb}", messages.SUCCESS)
+
+    @admin.action(description="Approve the selected feedback (becomes shared knowledge)")
+    def approve_selected(self, request, queryset):
+        self._review(request, queryset, "approved", feedback_approve)
+
+    @admin.action(description="Reject the selected feedback")
+    def reject_selected(self, request, queryset):
+        self._review(request, queryset, "rejected", feedback_reject)
+
+
+@admin.register(ToolCall)
+class ToolCallAdmin(ReadOnlyModelAdmin):
+    list_display = (
+        text_column("tool", 24),
+        text_column("caller_name", 24, "caller"),
+        "success",
+        text_column("error_code", 20, "error"),
+        "duration_ms",
+        datetime_column("created_at", "When"),
+    )
+    list_filter = ("tool", "success")
+    search_fields = ("tool", "caller_name", "client_id", "error_code")
+    ordering = ("-created_at",)
+    show_full_result_count = False  # the log grows without bound: never COUNT(*) it for the header
 
 
 from . import admin_evals  # noqa: E402,F401 - evaluation pages (issue 17)

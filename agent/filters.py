@@ -1,10 +1,11 @@
-"""Query filters for ``GET agent/data-sources`` (contract §2), run by ``majed_vanna.api.filtering``."""
+"""Query filters of the agent's lists (contract §2), run by ``majed_vanna.api.filtering``."""
 
 import django_filters
 
 from majed_vanna.api.filtering import InRangeIsoDateTimeFilter, StableOrderingFilter, StrictBooleanFilter
 
-from .models import Conversation, DataSource, Engine
+from .models import Conversation, DataSource, Engine, Feedback, FeedbackStatus, Rating, ToolCall
+from .models.tools import TOOL_ID_MAX
 
 
 class DataSourceFilter(django_filters.FilterSet):
@@ -33,3 +34,28 @@ class ConversationFilter(django_filters.FilterSet):
     class Meta:
         model = Conversation
         fields = ["search", "data_source", "since", "until"]
+
+
+class FeedbackFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=FeedbackStatus.choices, help_text="pending, approved or rejected")
+    rating = django_filters.ChoiceFilter(choices=Rating.choices, help_text="up or down")
+    data_source = django_filters.UUIDFilter(field_name="data_source_id", help_text="Data source id")
+    since = InRangeIsoDateTimeFilter(field_name="created_at", lookup_expr="gte", help_text="Given at or after")
+    until = InRangeIsoDateTimeFilter(field_name="created_at", lookup_expr="lt", help_text="Given before")
+    ordering = StableOrderingFilter(fields=("created_at", "updated_at", "reviewed_at"), tiebreaker="id")
+
+    class Meta:
+        model = Feedback
+        fields = ["status", "rating", "data_source", "since", "until"]
+
+
+class ToolCallFilter(django_filters.FilterSet):
+    tool = django_filters.CharFilter(max_length=TOOL_ID_MAX, help_text="Tool id (run_sql ...)")
+    success = StrictBooleanFilter(help_text="Calls that worked (true) or failed (false)")
+    conversation = django_filters.UUIDFilter(field_name="conversation_id", help_text="Conversation id")
+    since = InRangeIsoDateTimeFilter(field_name="created_at", lookup_expr="gte", help_text="Called at or after")
+    until = InRangeIsoDateTimeFilter(field_name="created_at", lookup_expr="lt", help_text="Called before")
+
+    class Meta:
+        model = ToolCall
+        fields = ["tool", "success", "conversation", "since", "until"]

@@ -229,3 +229,106 @@ def eval_run_history(eval_set) -> list:
     from .models import EvalRun, EvalRunStatus
 
     return list(EvalRun.objects.filter(eval_set=eval_set, status=EvalRunStatus.SUCCEEDED).order_by("created_at"))
+
+
+# --- feedback and the tools registry (contract §5 "Knowledge")
+
+
+def feedback_list(*, params) -> QuerySet:
+    """The review queue (``admin_tools``), newest first, filtered by ``FeedbackFilter`` (422 on a bad value)."""
+    from .filters import FeedbackFilter
+    from .models import Feedback
+
+    queryset = Feedback.objects.select_related("memory", "data_source").order_by("-created_at", "-id")
+    return filter_queryset(FeedbackFilter, params, queryset)
+
+
+def feedback_reviewable() -> QuerySet:
+    """Every feedback row: what an ``admin_tools`` reviewer may act on."""
+    from .models import Feedback
+
+    return Feedback.objects.select_related("memory", "data_source")
+
+
+def tool_settings() -> dict[str, dict]:
+    """``{tool_id: {"enabled", "roles"}}`` for every tool, defaults where no administrator chose; cached, and
+    fresh in every process within a second or two of a change (``agent.tool_settings``). Synchronous code only;
+    a coroutine awaits ``atool_settings()``."""
+    from .tool_settings import tool_settings as current
+
+    return current()
+
+
+async def atool_settings() -> dict[str, dict]:
+    """``tool_settings()`` for coroutines (the engine's tool list): reloads off the event loop when stale."""
+    from .tool_settings import atool_settings as current
+
+    return await current()
+
+
+def tool_allowed(principal, tool_id: str, settings: dict[str, dict] | None = None) -> bool:
+    """Whether the registry offers ``tool_id`` to ``principal``: enabled, and its role (integration clients:
+    ``integration``) among the tool's roles. The tool's own permissions (``access_groups``) apply on top."""
+    setting = (settings if settings is not None else tool_settings()).get(tool_id)
+    return bool(setting and setting["enabled"] and getattr(principal, "role", None) in setting["roles"])
+
+
+def tool_registry() -> list[dict]:
+    """``GET agent/tools/registry``: every tool with its settings and its usage from the call log (two queries)."""
+    from django.db.models import Avg, Count, Max, Q
+
+    from .engine.tools import TOOLS
+    from .models import ToolCall, ToolSetting
+    from .tool_settings import default_roles
+
+    rows = {row.tool_id: row for row in ToolSetting.objects.all()}
+    usage = {
+        row["tool"]: row
+        for row in ToolCall.objects.order_by()
+        .values("tool")
+        .annotate(
+            calls=Count("id"),
+            errors=Count("id", filter=Q(success=False)),
+            mean=Avg("duration_ms"),
+            last=Max("created_at"),
+        )
+    }
+    listed = []
+    for tool in TOOLS:
+        row, used, defaults = rows.get(tool.name), usage.get(tool.name) or {}, default_roles(tool)
+        listed.append(
+            {
+                "tool_id": tool.name,
+                "name": tool.name,
+                "description": tool.description,
+                "category": getattr(tool, "category", "data"),
+                "permissions_required": list(tool.access_groups),
+                "parameters": tool.get_schema().parameters,
+                "enabled": row.enabled if row else True,
+                "roles": list(row.roles) if row else defaults,
+                "default_roles": defaults,
+                "customised": row is not None,
+                "usage_count": used.get("calls", 0),
+                "error_count": used.get("errors", 0),
+                "mean_duration_ms": round(used["mean"], 1) if used.get("mean") is not None else None,
+                "last_used_at": used.get("last"),
+                "updated_at": row.updated_at if row else None,
+                "updated_by": row.updated_by_name if row else "",
+            }
+        )
+    return listed
+
+
+def tool_call_list(*, params) -> QuerySet:
+    """``GET agent/tools/history``: logged calls, newest first, filtered by ``ToolCallFilter``."""
+    from .filters import ToolCallFilter
+    from .models import ToolCall
+
+    return filter_queryset(ToolCallFilter, params, ToolCall.objects.order_by("-created_at", "-id"))
+
+
+def tool_call_caller(call) -> dict:
+    """Who made a logged call, as responses describe an owner."""
+    if call.client_id:
+        return {"type": "integration", "id": call.client_id, "name": call.caller_name}
+    return {"type": "user", "id": str(call.user_id) if call.user_id else "", "name": call.caller_name}

@@ -5,6 +5,8 @@ from majed_vanna.api.routers import ApiRouter
 from .api.chat import chat_poll, chat_sse, tools_list
 from .api.conversations import ConversationViewSet
 from .api.evals import EvalRunViewSet, EvalSetViewSet
+from .api.feedback import FeedbackViewSet
+from .api.tools_registry import ToolCallViewSet, ToolRegistryViewSet
 from .api.views import DataSourceViewSet, data_source_schema_view, data_source_test_view
 
 SOURCE = r"^agent/data-sources/(?P<id>[0-9a-fA-F-]{36})"
@@ -14,6 +16,9 @@ router.register("agent/data-sources", DataSourceViewSet, basename="data-sources"
 router.register("agent/conversations", ConversationViewSet, basename="conversations")
 router.register("agent/evals/runs", EvalRunViewSet, basename="eval-runs")
 router.register("agent/evals", EvalSetViewSet, basename="evals")
+router.register("agent/feedback", FeedbackViewSet, basename="feedback")
+router.register("agent/tools/registry", ToolRegistryViewSet, basename="tools-registry")
+router.register("agent/tools/history", ToolCallViewSet, basename="tools-history")
 
 urlpatterns = [
     re_path(r"^agent/chat_sse/?$", chat_sse, name="agent-chat-sse"),

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("agent", "0003_memory"),
+        ("agent", "0005_feedback_tools"),
     ]
 
     operations = [

@@ -5,6 +5,9 @@ only is hidden, 404, from a normal user); ``system_admin`` writes and tests them
 
 Conversations: callers with ``use_chat`` read and delete their own; an admin's conversation is hidden (404) from
 a normal user and a superuser; ``system_admin`` sees every one.
+
+Feedback: callers with ``use_chat`` rate their own answers; ``admin_tools`` lists the review queue and approves or
+rejects. Tools registry: ``admin_tools`` reads the registry and the call log; ``system_admin`` changes a tool.
 """
 
 from majed_vanna.tests.endpoint_cases import Endpoint, Hidden
@@ -109,6 +112,35 @@ EVAL_ENDPOINTS = [
     Endpoint("GET", RUN + "/report", **TOOLS, target=an_eval_run, ok=False, notes="an HTML page, not JSON"),
 ]
 
+REVIEW = {"permission": "admin_tools", "denied": ("normal",)}
+FEEDBACK = "/api/v1/agent/feedback"
+TOOLS_REGISTRY = "/api/v1/agent/tools/registry"
+
+
+def a_feedback() -> dict:
+    """A pending thumbs up of a fresh normal user on one of their answers."""
+    from agent.services.conversations import conversation_start, message_append
+    from agent.services.feedback import feedback_create
+    from majed_vanna.tests.endpoint_cases import make_user
+
+    owner = make_user("normal")
+    conversation = conversation_start(principal=owner, title="Declared")
+    message_append(principal=owner, conversation=conversation, role="user", content="How many orders?")
+    answer = message_append(
+        principal=owner,
+        conversation=conversation,
+        role="assistant",
+        content="42",
+        lineage={"sql": "SELECT count(*) FROM orders"},
+    )
+    feedback, _created = feedback_create(principal=owner, message_id=answer.pk, rating="up")
+    return {"id": feedback.pk}
+
+
+def a_tool() -> dict:
+    return {"tool_id": "run_sql"}
+
+
 ENDPOINTS = [
     *EVAL_ENDPOINTS,
     Endpoint("POST", "/api/v1/agent/chat_sse", **CHAT, bad_body={"message": ""}),
@@ -144,5 +176,24 @@ ENDPOINTS = [
         target=a_conversation,
         hidden=CONVERSATION_HIDDEN,
         results_key="messages",
+    ),
+    Endpoint("POST", FEEDBACK, **CHAT, bad_body={"message_id": "not-a-uuid", "rating": "meh"}),
+    Endpoint(
+        "GET",
+        FEEDBACK,
+        **REVIEW,
+        results_key="feedback",
+        bad_queries=({"status": "bogus"}, {"rating": "meh"}, {"since": "yesterday"}, {"ordering": "bogus"}),
+    ),
+    Endpoint("POST", FEEDBACK + "/{id}/approve", **REVIEW, target=a_feedback, bad_body={"sql": ""}),
+    Endpoint("POST", FEEDBACK + "/{id}/reject", **REVIEW, target=a_feedback, bad_body={"note": "x" * 3000}),
+    Endpoint("GET", TOOLS_REGISTRY, **REVIEW, results_key="tools"),
+    Endpoint("PATCH", TOOLS_REGISTRY + "/{tool_id}", **ADMIN, target=a_tool, bad_body={"roles": ["wizard"]}),
+    Endpoint(
+        "GET",
+        "/api/v1/agent/tools/history",
+        **REVIEW,
+        results_key="calls",
+        bad_queries=({"success": "maybe"}, {"since": "yesterday"}, {"conversation": "not-a-uuid"}),
     ),
 ]
