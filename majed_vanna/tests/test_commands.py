@@ -166,6 +166,11 @@ BAD_INPUT = {
         ),
     ],
     "check_health": [Case(["check_health"], "Service is unhealthy", settings={"_break_health": True})],
+    "ask": [
+        Case(["ask", "How many customers?"], "No active admin user exists"),
+        Case(["ask", "How many customers?", "--user", "nobody@example.com"], "No user 'nobody@example.com'"),
+        Case(["ask", "How many customers?", "--conversation", "12345"], "is not a conversation id"),
+    ],
     "create_readonly_role": [
         Case(["create_readonly_role", "--database-url", "sqlite:///x.db", "--role", "ro"], "must be a PostgreSQL URL"),
         Case(
