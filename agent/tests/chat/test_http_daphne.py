@@ -128,19 +128,21 @@ def site(tmp_path_factory):
         "LLM_TIMEOUT_SECONDS": "10",
         "AGENT_SSE_HEARTBEAT_SECONDS": str(HEARTBEAT),
     }
-    server = None
+    server, setup = None, None
     try:
-        setup = subprocess.run(
+        # The migrations and the seed run while daphne starts (both mostly import Django; nothing reaches the
+        # database before the first request, which waits for the setup).
+        setup = subprocess.Popen(
             [sys.executable, "-c", SETUP],
             cwd=BASE_DIR,
             env=server_env(data_dir=data_dir, settings_module="majed_vanna.settings.test", extra=env),
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
-            timeout=300,
-            check=False,
         )
-        assert setup.returncode == 0, setup.stdout + setup.stderr[-3000:]
         server = start_daphne(data_dir=data_dir, env=env, timeout=60)
+        output, _ = setup.communicate(timeout=300)
+        assert setup.returncode == 0, output[-3000:]
         with httpx.Client(base_url=server.base_url, timeout=30) as http:
             site = Site(server=server, fake=fake, http=http, data_dir=data_dir, llm=("openai", fake.url + "/v1"))
             site.login("admin", ADMIN)
@@ -151,6 +153,8 @@ def site(tmp_path_factory):
             site.add_client("throttled-client", ["use_chat"], rate_limit="1/hour")
             yield site
     finally:
+        if setup is not None and setup.poll() is None:
+            setup.kill()
         if server is not None:
             server.stop()
         fake.stop()
