@@ -86,7 +86,7 @@ async def chat_sse(request):
     """Ask the agent a question and stream its answer as it happens (contract §5 "Agent" → Chat)."""
     prepared = await _prepared(request)
     response = StreamingHttpResponse(
-        _sse(prepared, float(getattr(settings, "AGENT_SSE_HEARTBEAT_SECONDS", 15))),
+        _sse(prepared, float(settings.AGENT_SSE_HEARTBEAT_SECONDS)),
         content_type="text/event-stream",
     )
     response["Cache-Control"] = "no-cache"

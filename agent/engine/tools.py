@@ -67,6 +67,7 @@ class RunSqlTool(Tool[RunSqlArgs]):
 
         run = current_run.get()
         statement = args.sql.strip()
+        run.tools_used.append(self.name)
         run.emit(events.tool_start(self.name, {"sql": statement}))
         run.emit(events.sql(statement))
         started = time.perf_counter()

@@ -407,6 +407,9 @@ LLM_CONNECT_TIMEOUT_SECONDS = float(env("LLM_CONNECT_TIMEOUT_SECONDS", "5"))
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2)
 LLM_RETRY_BASE_DELAY = float(env("LLM_RETRY_BASE_DELAY", "0.5"))
 LLM_RETRY_MAX_DELAY = float(env("LLM_RETRY_MAX_DELAY", "8"))
+# A chat stream (agent/chat_sse) sends a `: keep-alive` comment after this many seconds without an event, so
+# that proxies and clients with an idle timeout keep the connection while the model thinks.
+AGENT_SSE_HEARTBEAT_SECONDS = float(env("AGENT_SSE_HEARTBEAT_SECONDS", "15"))
 
 # --- Integration clients (contract §5, README "Integration clients"). Keys that encrypt the clients' signing
 # secrets at rest, newest first: passphrases of >= 32 chars, or "secret_key" for keys derived from SECRET_KEY

@@ -171,6 +171,11 @@ BAD_INPUT = {
         Case(["import_eval", "{tmp}/missing.json", "{tmp}"], "Cannot read"),
         Case(["import_eval", "{tmp}/a-file", "{tmp}"], "Cannot read"),
     ],
+    "ask": [
+        Case(["ask", "How many customers?"], "No active admin user exists"),
+        Case(["ask", "How many customers?", "--user", "nobody@example.com"], "No user 'nobody@example.com'"),
+        Case(["ask", "How many customers?", "--conversation", "12345"], "is not a conversation id"),
+    ],
     "create_readonly_role": [
         Case(["create_readonly_role", "--database-url", "sqlite:///x.db", "--role", "ro"], "must be a PostgreSQL URL"),
         Case(
