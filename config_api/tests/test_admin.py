@@ -36,18 +36,16 @@ def test_configuration_page_hides_secrets(admin):
 def test_saving_in_the_admin_is_validated_versioned_and_audited(admin, isolated_paths):
     config_update(actor=admin, changes={"llm_model": "m"})
     client = staff_client(admin)
-    form = {
-        "rate_limit_max_requests": 77,
-        "rate_limit_window": 60,
-        "circuit_breaker_failure_threshold": 5,
-        "circuit_breaker_timeout": 60,
-        "llm_provider": "",
-        "llm_model": "m",
-        "llm_base_url": "",
-        "backup_path": "/etc",
-        "backup_retention_days": 30,
-        "log_path": "",
-    }
+    form = form_data(
+        rate_limit_max_requests=77,
+        rate_limit_window=60,
+        llm_provider="",
+        llm_model="m",
+        llm_base_url="",
+        backup_path="/etc",
+        backup_retention_days=30,
+        log_path="",
+    )
     response = client.post(CHANGE_URL, form)
     assert response.status_code == 200  # the form again, with the error
     assert "allowed roots" in response.content.decode()
@@ -90,6 +88,9 @@ def form_data(**overrides) -> dict:
         "backup_path": config.backup_path,
         "backup_retention_days": config.backup_retention_days,
         "log_path": config.log_path,
+        "agent_sql_retries": config.agent_sql_retries,
+        "agent_max_tool_iterations": config.agent_max_tool_iterations,
+        "agent_daily_token_budget": config.agent_daily_token_budget,
     }
     return {**data, **overrides}
 
