@@ -186,7 +186,7 @@ FIELDS: tuple[ConfigField, ...] = (
         "agent_sql_retries",
         "Agent: SQL corrections",
         INT,
-        "Admins only. How many times a refused or failing query goes back to the model before the chat ends (AGENT_GAVE_UP)",
+        "Admins only. How often a refused or failing query goes back to the model before the chat ends (AGENT_GAVE_UP)",
         default=2,
         min_value=0,
         max_value=5,
