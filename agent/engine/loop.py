@@ -18,7 +18,6 @@ what transports send.
 """
 
 import time
-from collections.abc import AsyncGenerator
 
 from vanna.core.agent import Agent, AgentConfig
 from vanna.core.lifecycle import LifecycleHook
@@ -90,15 +89,21 @@ class ModelOnlyWorkflow(WorkflowHandler):
 
 
 class CorrectionBudget(LifecycleHook):
-    """Ends the run with ``AGENT_GAVE_UP`` once the SQL failed more often than ``agent_sql_retries`` allows."""
+    """Ends the run with ``AGENT_GAVE_UP`` once the SQL failed more often than ``agent_sql_retries`` allows, or
+    once the tool calls are spent (``agent_max_tool_iterations``) without one query that ran."""
 
     async def after_tool(self, result):
         run = current_run.get()
+        last = run.attempts[-1].error if run.attempts else None
         if run.failures > run.sql_retries:
-            last = run.attempts[-1].error if run.attempts else None
             raise AgentGaveUp(
                 f"No valid query after {run.failures} attempt(s); the last one was refused or failed.",
                 details={"attempts": run.failures, "last_error": last},
+            )
+        if run.tool_calls >= run.max_tool_iterations and not any(a.ok for a in run.attempts):
+            raise AgentGaveUp(
+                f"Stopped after {run.tool_calls} tool call(s), the configured limit, without a valid query.",
+                details={"attempts": len(run.attempts), "last_error": last},
             )
         return None
 
@@ -126,7 +131,7 @@ class MajedAgent(Agent):
                     metadata = chunk.metadata
         finally:
             self._record(run, started, metadata)
-        response = LlmResponse(content="".join(content) or None, tool_calls=calls or None)
+        response = self._last_word(run, LlmResponse(content="".join(content) or None, tool_calls=calls or None))
         for middleware in self.llm_middlewares:
             response = await middleware.after_llm_response(request, response)
         return response
@@ -139,9 +144,18 @@ class MajedAgent(Agent):
             response = await super()._send_llm_request(request)
         finally:
             self._record(run, started, (response.metadata if response is not None else None) or {})
+        response = self._last_word(run, response)
         if response.content:
             run.text_parts.append(response.content)
             run.emit(events.text(response.content))
+        return response
+
+    @staticmethod
+    def _last_word(run: Run, response: LlmResponse) -> LlmResponse:
+        """Once the tool calls are spent, the model's answer is its last word: tool calls in it are dropped,
+        which ends vanna's loop (it was told, in the last tool result, to answer)."""
+        if run.tool_calls >= run.max_tool_iterations and response.tool_calls:
+            return response.model_copy(update={"tool_calls": None})
         return response
 
     @staticmethod
@@ -163,7 +177,9 @@ def build_agent(llm_service, run: Run) -> MajedAgent:
         agent_memory=RunAgentMemory(),
         conversation_store=RunConversationStore(),
         config=AgentConfig(
-            max_tool_iterations=run.max_tool_iterations,
+            # vanna counts model answers with tool calls and stops before a last answer; the registry counts
+            # the calls themselves (``RunToolRegistry``): one more round lets the model answer after the last
+            max_tool_iterations=run.max_tool_iterations + 1,
             stream_responses=True,
             temperature=0.0,
             include_thinking_indicators=False,
@@ -175,16 +191,10 @@ def build_agent(llm_service, run: Run) -> MajedAgent:
     )
 
 
-async def run_with_llm(llm_service, run: Run) -> AsyncGenerator[None, None]:
+async def run_with_llm(llm_service, run: Run) -> None:
     """Drive the agent for ``run`` (its events go to ``run.emit``); raises the contract's errors."""
     agent = build_agent(llm_service, run)
     async for _component in agent.send_message(
         RequestContext(metadata={}), run.question, conversation_id=run.conversation_id
     ):
         pass  # vanna's UI components: the run's own events already went out
-    limit_hit = run.llm_calls and len(run.attempts) >= run.max_tool_iterations and not run.answer_text.strip()
-    if limit_hit and not any(a.ok for a in run.attempts):
-        raise AgentGaveUp(
-            f"Stopped after {len(run.attempts)} tool call(s) (the configured limit) without a valid query.",
-            details={"attempts": len(run.attempts)},
-        )
