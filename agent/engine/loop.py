@@ -1,20 +1,26 @@
 """vanna 2.0.2's agent loop with our parts in each of its seams (``../shared/AGENT_DESIGN.md``).
 
-``MajedAgent`` is vanna's ``Agent`` with three changes, each because the original cannot meet the contract:
+``MajedAgent`` is vanna's ``Agent`` with four changes, each because the original cannot meet the contract:
 
 * ``send_message`` lets exceptions through (vanna's turns every error into a generic "unexpected error" card;
   we need the contract's codes: ``LLM_UNAVAILABLE``, ``AGENT_GAVE_UP``, ...);
 * ``_handle_streaming_response`` publishes each text delta to the run as it arrives (vanna's accumulates the
   whole stream before showing anything) and records the call's time, retries, model and token usage;
-* ``_send_llm_request`` records the same for non-streamed calls.
+* ``_send_llm_request`` records the same for non-streamed calls;
+* the tool-call budget: vanna counts model answers that hold tool calls and stops before the model can answer
+  after the last one; here ``RunToolRegistry`` (``agent.engine.tools``) counts each call against
+  ``agent_max_tool_iterations``, vanna's own limit is one higher, and an answer made once the calls are
+  spent is the model's last word (``_last_word`` drops its tool calls). So the model makes at most that many
+  tool calls and gets one more request to answer from their results.
 
-Everything else is vanna's: the tool loop and its iteration limit, the registry's access check and argument
-validation, lifecycle hooks, the prompt builder/enhancer seams. Our parts: the user resolver (the principal
-the request policy authenticated, never the request body), a per-run conversation store (the ORM history is
-loaded once before the run; the run's messages are stored once, by ``agent.services.chat``), a workflow
-handler that never answers instead of the model, the memory adapter, ``agent.engine.prompt`` and the
-correction hook below. vanna's UI components are ignored: the run's own events (``agent.engine.events``) are
-what transports send.
+Everything else is vanna's: the tool loop, the registry's access check and argument validation, lifecycle
+hooks, the prompt builder/enhancer seams. Our parts: the user resolver (the principal the request policy
+authenticated, never the request body), a per-run conversation store (the ORM history is loaded once before
+the run, each earlier answer with the SQL behind it; the run's messages are stored once, by
+``agent.services.chat``), a workflow handler that never answers instead of the model, the memory adapter,
+``agent.engine.prompt`` and the correction hook below (``AGENT_GAVE_UP`` after ``agent_sql_retries``
+corrections, or when the tool calls are spent without one query that ran). vanna's UI components are
+ignored: the run's own events (``agent.engine.events``) are what transports send.
 """
 
 import time
@@ -55,6 +61,18 @@ class PrincipalResolver(UserResolver):
         return vanna_user(current_run.get().principal)
 
 
+HISTORY_SQL_CHARS = 1_000
+
+
+def turn_text(turn: dict) -> str:
+    """An earlier turn as the model sees it again: an answer carries the SQL behind it (a follow-up builds on it)."""
+    sql = turn.get("sql") if turn["role"] == "assistant" else None
+    if not sql:
+        return turn["content"]
+    sql = sql if len(sql) <= HISTORY_SQL_CHARS else sql[: HISTORY_SQL_CHARS - 1] + "…"
+    return f"{turn['content']}\n(The SQL behind this answer: {sql})"
+
+
 class RunConversationStore(ConversationStore):
     """The run's conversation as vanna sees it: the earlier turns (loaded by the service) plus this one."""
 
@@ -65,7 +83,7 @@ class RunConversationStore(ConversationStore):
 
     async def get_conversation(self, conversation_id: str, user: User) -> Conversation | None:
         run = current_run.get()
-        history = [VannaMessage(role=m["role"], content=m["content"]) for m in run.history]
+        history = [VannaMessage(role=m["role"], content=turn_text(m)) for m in run.history]
         return Conversation(id=conversation_id, user=user, messages=history)
 
     async def update_conversation(self, conversation: Conversation) -> None:

@@ -134,7 +134,11 @@ def _check_budget(principal) -> None:
 
 def _history(conversation: Conversation) -> list[dict]:
     recent = list(selectors.conversation_messages(conversation).reverse()[:HISTORY_MESSAGES])
-    return [{"role": m.role, "content": m.content[:HISTORY_CHARS]} for m in reversed(recent) if m.content.strip()]
+    return [
+        {"role": m.role, "content": m.content[:HISTORY_CHARS], "sql": (m.lineage or {}).get("sql")}
+        for m in reversed(recent)
+        if m.content.strip()
+    ]
 
 
 def _prepare(principal, message: str, conversation_id, source_ref) -> Prepared:
