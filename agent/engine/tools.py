@@ -26,6 +26,7 @@ from agent.sql.types import QueryResult, SqlError, SqlRefused, SqlTimeout
 from majed_vanna.exceptions import ServiceUnavailableError
 
 from . import charts, events
+from .lineage import saved_match
 from .run import SqlAttempt, current_run
 
 MAX_SQL_CHARS = 20_000
@@ -100,6 +101,7 @@ class RunSqlTool(Tool[RunSqlArgs]):
         elapsed = (time.perf_counter() - started) * 1000
         run.sql_ms += elapsed
         run.attempts.append(SqlAttempt(statement, True, elapsed))
+        run.matched = run.matched or saved_match(run, statement)
         run.sql = result.checked.sql if result.checked else statement
         run.tables = sorted(set(run.tables) | set(result.checked.tables if result.checked else ()))
         run.row_count, run.truncated = result.row_count, result.truncated
