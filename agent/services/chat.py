@@ -35,9 +35,10 @@ from agent.engine.lineage import lineage as build_lineage
 from agent.engine.run import Run, current_run
 from agent.llm.errors import LLMNotConfiguredError, LLMUnavailableError
 from agent.llm.registry import llm_service
-from agent.models import Conversation, DataSource, Message
+from agent.models import Conversation, DataSource
 from agent.models.conversations import MessageRole
 from majed_vanna import request_context
+from majed_vanna.api.callers import principal_identity
 from majed_vanna.api.policy import release_connections
 from majed_vanna.audit import audit_record
 from majed_vanna.exceptions import ApplicationError, NotFoundError, RateLimitExceededError, ValidationFailedError
@@ -105,16 +106,28 @@ def _source_for(principal, source_ref: str | None, conversation: Conversation | 
     return source
 
 
-def tokens_used_today(principal) -> int:
-    """Tokens (in + out) of ``principal``'s answers since 00:00 UTC (``metadata.usage`` of its messages)."""
+USAGE_KEYS = ("input_tokens", "output_tokens", "total_tokens")
+
+
+def usage_today(principal) -> dict[str, int]:
+    """Tokens in, out and in all that ``principal`` (a user, or an integration client: each its own) spent since
+    00:00 UTC, summed from its ``agent.chat`` audit rows. Those are append-only: deleting conversations gives
+    no tokens back, as summing the messages' own ``usage`` would."""
+    from accounts.selectors import audit_log_list
+
+    actor_id, _ = principal_identity(principal)
     midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    usages = Message.objects.filter(
-        conversation__in=selectors.conversations_owned(principal),
-        role=MessageRole.ASSISTANT,
-        created_at__gte=midnight,
-        usage__isnull=False,
-    ).values_list("usage", flat=True)
-    return sum(int((u or {}).get("total_tokens") or 0) for u in usages)
+    rows = audit_log_list(params={"action": "agent.chat", "user_id": actor_id, "since": midnight.isoformat()})
+    total = dict.fromkeys(USAGE_KEYS, 0)
+    for details in rows.values_list("details", flat=True):
+        usage = (details or {}).get("usage") or {}
+        for key in USAGE_KEYS:
+            total[key] += int(usage.get(key) or 0)
+    return total
+
+
+def tokens_used_today(principal) -> int:
+    return usage_today(principal)["total_tokens"]
 
 
 def _check_budget(principal) -> None:
@@ -189,8 +202,9 @@ async def chat_prepare(
     return await orm(_prepare, principal, text, conversation_id, data_source)
 
 
-def _finish(prepared: Prepared, run: Run, message_id: uuid.UUID, lineage: dict) -> None:
-    """Store the answer (events, lineage, usage) and audit the run, in one transaction."""
+def _finish(prepared: Prepared, run: Run, message_id: uuid.UUID, lineage: dict) -> dict:
+    """Store the answer (events, lineage, usage) and audit the run, in one transaction; the caller's usage
+    today, this answer's included (``usage_today``), with the daily budget (0: unlimited)."""
     with transaction.atomic():
         stored = message_append(
             principal=prepared.principal,
@@ -220,6 +234,7 @@ def _finish(prepared: Prepared, run: Run, message_id: uuid.UUID, lineage: dict) 
             success=run.failure is None,
             error_message=(run.failure or {}).get("message", ""),
         )
+    return {**usage_today(prepared.principal), "budget": int(runtime_value("agent_daily_token_budget", 0) or 0)}
 
 
 async def _answer(prepared: Prepared, run: Run) -> None:
@@ -301,7 +316,7 @@ async def chat_stream(prepared: Prepared, *, heartbeat: float | None = None) -> 
             yield event
         await task
         lineage = build_lineage(run)
-        await orm(_finish, prepared, run, message_id, lineage)
+        today = await orm(_finish, prepared, run, message_id, lineage)
         finished = True
         yield events.done(
             conversation_id=run.conversation_id,
@@ -309,6 +324,7 @@ async def chat_stream(prepared: Prepared, *, heartbeat: float | None = None) -> 
             tools_used=sorted(set(run.tools_used)),
             execution_time_ms=run.elapsed_ms(),
             lineage=lineage,
+            metadata={"usage": dict(run.usage), "usage_today": today},
         )
     finally:
         if not task.done():
@@ -339,6 +355,7 @@ async def chat_collect(prepared: Prepared) -> dict:
         "lineage": done["lineage"],
         "metadata": {
             "usage": done["lineage"].get("usage", {}),
+            "usage_today": done["metadata"]["usage_today"],
             "error": next((e["error"] for e in collected if e["type"] == events.ERROR), None),
             "mode": "llm" if prepared.llm is not None else "offline",
         },
