@@ -14,6 +14,7 @@ and one answer may hold several calls), a call past the limit never runs, a bad 
 or malformed ``sql``) goes back to the model in one plain sentence it can act on.
 """
 
+import logging
 import time
 from typing import Any
 
@@ -23,11 +24,15 @@ from vanna.core.tool import Tool, ToolCall, ToolContext, ToolResult
 
 from agent.sql.runners import SourceUnavailable
 from agent.sql.types import QueryResult, SqlError, SqlRefused, SqlTimeout
+from majed_vanna.blocking import run_blocking
+from majed_vanna.circuit_breakers import OPEN, get_breaker
 from majed_vanna.exceptions import ServiceUnavailableError
 
 from . import charts, events
 from .lineage import saved_match
 from .run import SqlAttempt, current_run
+
+logger = logging.getLogger(__name__)
 
 MAX_SQL_CHARS = 20_000
 LLM_RESULT_ROWS = 20
@@ -116,11 +121,29 @@ class RunSqlTool(Tool[RunSqlArgs]):
 def source_down(source, exc: Exception) -> SourceUnavailable:
     """The data source cannot answer (``SourceUnavailable``, or its breaker open): one clear error, naming the
     source but never its URL or the breaker's internals."""
+    logger.warning("Data source %s unavailable for a chat: %s", source.name, getattr(exc, "message", type(exc)))
     retry_after = (getattr(exc, "headers", None) or {}).get("Retry-After")
     return SourceUnavailable(
-        f"The data source {source.name!r} cannot be reached right now; try again later.",
+        f"The data source {source.name!r} cannot be reached right now.",
         details={"data_source": source.name, **({"retry_after": int(retry_after)} if retry_after else {})},
     )
+
+
+async def source_ready(run) -> None:
+    """Before the model is asked: the data source's schema (read once, then kept with the source), and its
+    state. A source that is down, or whose breaker is open, is the run's error at once: no model call is spent
+    on a question that cannot be answered."""
+    from agent.services.source_probes import data_source_schema
+
+    breaker = get_breaker(f"data_source:{run.data_source.pk}")  # agent.sql.runners.breaker_for's name
+    status = await run_blocking(breaker.status)
+    if status.state == OPEN:
+        raise source_down(run.data_source, ServiceUnavailableError(retry_after=status.retry_after))
+    if run.schema is None:
+        try:
+            run.schema = (await data_source_schema(source=run.data_source))["schema"]
+        except (SourceUnavailable, ServiceUnavailableError) as exc:
+            raise source_down(run.data_source, exc) from None
 
 
 TOOLS: tuple[Tool[Any], ...] = (RunSqlTool(),)

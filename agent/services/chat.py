@@ -241,8 +241,7 @@ async def _answer(prepared: Prepared, run: Run) -> None:
     """Produce the run's events: the LLM agent, or the offline answerer."""
     from agent.engine import offline
     from agent.engine.loop import run_with_llm
-
-    from .source_probes import data_source_schema
+    from agent.engine.tools import source_ready
 
     token = current_run.set(run)
     try:
@@ -251,8 +250,7 @@ async def _answer(prepared: Prepared, run: Run) -> None:
         if prepared.llm is None:
             await offline.answer(run)
             return
-        if run.schema is None:
-            run.schema = (await data_source_schema(source=prepared.source))["schema"]
+        await source_ready(run)  # the schema; a source down is the error at once, before any model call
         run.examples = await offline.examples_for(run)
         await run_with_llm(prepared.llm, run)
     finally:

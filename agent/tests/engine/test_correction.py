@@ -200,3 +200,23 @@ async def test_a_data_source_that_is_down_ends_the_run_at_once(
     assert "cannot be reached" in found[0]["message"]
     assert types(answer)[-1] == "error"
     assert len(attempts_of(answer)) == (1 if schema_known else 0)
+    assert found[0]["code"] == "SQL_ERROR" and found[0]["details"]["data_source"] == "demo"
+
+
+async def test_an_open_data_source_breaker_fails_before_the_model_is_asked(
+    demo_source, openai_llm, user, own_data_dir, configure
+):
+    await configure(circuit_breaker_failure_threshold=1)
+    await data_source_schema(source=demo_source)
+    (own_data_dir / "demo.sqlite3").unlink()
+    tool_call(openai_llm, COUNT_CUSTOMERS)
+    first = await ask(user, "How many customers are there?")  # the failure opens the source's breaker
+    assert "cannot be reached" in errors(first)[0]["message"]
+
+    second = await ask(user, "How many customers are there?")
+    assert len(llm_requests(openai_llm)) == 1  # only the first chat reached the model
+    assert types(second) == ["error"]
+    error = errors(second)[0]
+    assert error["code"] == "SQL_ERROR" and "cannot be reached" in error["message"]
+    assert error["details"]["retry_after"] > 0
+    assert "data_source:" not in str(error)  # the breaker's internal name stays inside
