@@ -5,7 +5,7 @@ than ``agent_max_tool_iterations``. The model is the scripted fake over real HTT
 import pytest
 from asgiref.sync import sync_to_async
 
-from agent.models import DataSource
+from agent.models import DataSource, Message
 from agent.services.source_probes import data_source_schema
 from majed_vanna.tests.fake_llm import openai_stream
 
@@ -22,10 +22,18 @@ def attempts_of(answer) -> list[dict]:
     return answer["lineage"]["attempts"]
 
 
-async def test_a_refused_query_goes_back_with_its_rule_and_is_corrected(demo_source, openai_llm, user):
-    tool_call(openai_llm, WRITE)
-    tool_call(openai_llm, COUNT_CUSTOMERS)
-    say(openai_llm, "There are ", "many customers.")
+@pytest.fixture(params=["openai", "anthropic"])
+def llm(request):
+    fake = request.getfixturevalue(f"{request.param}_llm")
+    fake.provider = request.param
+    return fake
+
+
+async def test_a_refused_query_goes_back_with_its_rule_and_is_corrected(demo_source, llm, user):
+    openai_llm = llm
+    tool_call(llm, WRITE, provider=llm.provider)
+    tool_call(llm, COUNT_CUSTOMERS, provider=llm.provider)
+    say(llm, "There are ", "many customers.", provider=llm.provider)
     answer = await ask(user, "How many customers are there?")
 
     assert errors(answer) == [], answer["events"]
@@ -78,6 +86,9 @@ async def test_a_model_that_never_writes_valid_sql_gives_up_after_the_retries(
     assert answer["lineage"]["confidence"]["tier"] == "low"
     gave_up = errors(answer)[0]
     assert gave_up["details"]["last_error"]["code"] == "SQL_REFUSED"
+    stored = await sync_to_async(Message.objects.get)(pk=answer["message_id"])
+    assert stored.events == answer["events"] and stored.lineage == answer["lineage"]
+    assert stored.usage["total_tokens"] == 25 * (retries + 1)
 
 
 async def test_the_default_allows_two_corrections(demo_source, openai_llm, user):

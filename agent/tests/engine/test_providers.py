@@ -2,6 +2,7 @@
 fake over real HTTP): the basic path, streamed text, LLM failures with the contract's codes, and the answer
 stored in every case (events, the same lineage as ``done``, token usage)."""
 
+import asyncio
 import time
 
 import pytest
@@ -165,3 +166,31 @@ async def test_poll_collects_the_same_run(demo_source, llm, user):
     assert answer["metadata"]["usage"] == answer["lineage"]["usage"]
     message = await sync_to_async(stored)(answer["message_id"])
     assert message.lineage == answer["lineage"] and message.events == answer["events"]
+
+
+async def test_a_consumer_that_goes_away_cancels_the_run_and_keeps_what_went_out(demo_source, llm, user):
+    say(llm, "one ", "two ", "three ", "four", provider=llm.provider, interval=0.5)
+    prepared = await chat_prepare(principal=user, message="Count slowly")
+    events = chat_stream(prepared)
+    first = await anext(events)
+    assert first == {"type": "text", "content": "one "}
+    await events.aclose()  # the client went away
+
+    llm.wait_for_requests(1)
+    deadline = time.monotonic() + 2
+    while not llm.disconnects and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert llm.disconnects, "the LLM request was not closed"
+    message = (
+        await sync_to_async(Message.objects.get)(pk=prepared.message_id)
+        if hasattr(prepared, "message_id")
+        else await sync_to_async(
+            lambda: Message.objects.filter(conversation=prepared.conversation, role="assistant").get()
+        )()
+    )
+    assert message.events[0] == first
+    assert message.events[-1] == {
+        "type": "error",
+        "error": {"code": "CANCELLED", "message": "The answer was cancelled."},
+    }
+    assert message.lineage["confidence"]["tier"] == "low"
