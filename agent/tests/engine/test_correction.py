@@ -30,14 +30,13 @@ def llm(request):
 
 
 async def test_a_refused_query_goes_back_with_its_rule_and_is_corrected(demo_source, llm, user):
-    openai_llm = llm
     tool_call(llm, WRITE, provider=llm.provider)
     tool_call(llm, COUNT_CUSTOMERS, provider=llm.provider)
     say(llm, "There are ", "many customers.", provider=llm.provider)
     answer = await ask(user, "How many customers are there?")
 
     assert errors(answer) == [], answer["events"]
-    calls = llm_requests(openai_llm)
+    calls = llm_requests(llm)
     assert len(calls) == 3
     refused = tool_messages(calls[1])
     assert len(refused) == 1

@@ -181,13 +181,8 @@ async def test_a_consumer_that_goes_away_cancels_the_run_and_keeps_what_went_out
     while not llm.disconnects and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert llm.disconnects, "the LLM request was not closed"
-    message = (
-        await sync_to_async(Message.objects.get)(pk=prepared.message_id)
-        if hasattr(prepared, "message_id")
-        else await sync_to_async(
-            lambda: Message.objects.filter(conversation=prepared.conversation, role="assistant").get()
-        )()
-    )
+    answer = Message.objects.filter(conversation=prepared.conversation, role="assistant")
+    message = await sync_to_async(answer.get)()
     assert message.events[0] == first
     assert message.events[-1] == {
         "type": "error",
