@@ -140,9 +140,8 @@ class MajedAgent(Agent):
         try:
             async for chunk in self.llm_service.stream_request(request):
                 if chunk.content:
+                    self._say(run, chunk.content, first=not content)
                     content.append(chunk.content)
-                    run.text_parts.append(chunk.content)
-                    run.emit(events.text(chunk.content))
                 if chunk.tool_calls:
                     calls.extend(chunk.tool_calls)
                 if chunk.metadata:
@@ -164,9 +163,18 @@ class MajedAgent(Agent):
             self._record(run, started, (response.metadata if response is not None else None) or {})
         response = self._last_word(run, response)
         if response.content:
-            run.text_parts.append(response.content)
-            run.emit(events.text(response.content))
+            self._say(run, response.content, first=True)
         return response
+
+    @staticmethod
+    def _say(run: Run, text: str, *, first: bool) -> None:
+        """A text delta to the run; the first one of a model call after text of an earlier call starts a new
+        paragraph (what the model said before a tool call and its answer after it are two paragraphs)."""
+        if first and run.text_parts and not run.text_parts[-1].endswith("\n"):
+            run.text_parts.append("\n\n")
+            run.emit(events.text("\n\n"))
+        run.text_parts.append(text)
+        run.emit(events.text(text))
 
     @staticmethod
     def _last_word(run: Run, response: LlmResponse) -> LlmResponse:

@@ -24,7 +24,6 @@ from vanna.core.tool import Tool, ToolCall, ToolContext, ToolResult
 
 from agent.sql.runners import SourceUnavailable
 from agent.sql.types import QueryResult, SqlError, SqlRefused, SqlTimeout
-from majed_vanna.blocking import run_blocking
 from majed_vanna.circuit_breakers import OPEN, get_breaker
 from majed_vanna.exceptions import ServiceUnavailableError
 
@@ -136,7 +135,7 @@ async def source_ready(run) -> None:
     from agent.services.source_probes import data_source_schema
 
     breaker = get_breaker(f"data_source:{run.data_source.pk}")  # agent.sql.runners.breaker_for's name
-    status = await run_blocking(breaker.status)
+    status = await breaker.astatus()
     if status.state == OPEN:
         raise source_down(run.data_source, ServiceUnavailableError(retry_after=status.retry_after))
     if run.schema is None:

@@ -11,6 +11,7 @@ from asgiref.sync import sync_to_async
 from agent.models import Message
 from agent.services.chat import chat_prepare, chat_stream
 from majed_vanna.circuit_breakers import get_breaker
+from majed_vanna.tests.fake_llm import anthropic_stream, openai_stream
 
 from ..chat.conftest import ask, stream
 from .script import COUNT_CUSTOMERS, errors, llm_requests, say, tool_call, types
@@ -189,3 +190,18 @@ async def test_a_consumer_that_goes_away_cancels_the_run_and_keeps_what_went_out
         "error": {"code": "CANCELLED", "message": "The answer was cancelled."},
     }
     assert message.lineage["confidence"]["tier"] == "low"
+
+
+async def test_text_before_a_tool_call_and_the_answer_after_it_are_two_paragraphs(demo_source, llm, user):
+    llm.enqueue(events=_stream(llm)(["Let me count."], tool_calls=[("run_sql", {"sql": COUNT_CUSTOMERS})]))
+    say(llm, "There are ", "200.", provider=llm.provider)
+    events = await stream(user, "How many customers are there?")
+    assert types(events) == ["text", "tool_start", "sql", "table", "tool_end", "text", "text", "text", "done"]
+    texts = [e["content"] for e in events if e["type"] == "text"]
+    assert texts == ["Let me count.", "\n\n", "There are ", "200."]
+    message = await sync_to_async(stored)(events[-1]["message_id"])
+    assert message.content == "Let me count.\n\nThere are 200."
+
+
+def _stream(llm):
+    return anthropic_stream if llm.provider == "anthropic" else openai_stream
