@@ -157,12 +157,13 @@ def _history(conversation: Conversation) -> list[dict]:
 def _prepare(principal, message: str, conversation_id, source_ref) -> Prepared:
     conversation = selectors.conversation_owned(principal, conversation_id) if conversation_id else None
     source = _source_for(principal, source_ref, conversation)
-    _check_budget(principal)
     llm, llm_error = None, None
     try:
         llm = llm_service()
     except (LLMNotConfiguredError, LLMUnavailableError) as exc:
         llm_error = exc
+    if llm is not None:  # a token budget limits LLM answers: offline ones spend no tokens
+        _check_budget(principal)
     with transaction.atomic():
         if conversation is None:
             conversation = conversation_start(principal=principal, title=message, data_source=source)

@@ -172,3 +172,19 @@ def test_usage_is_in_the_audit_row_without_secrets(demo_source, openai_llm, user
     row = AuditLog.objects.filter(action="agent.chat", user_id=str(user.pk)).get()
     assert row.details["usage"] == {"input_tokens": 250, "output_tokens": 21, "total_tokens": ONE_ANSWER}
     assert openai_llm.api_key not in json.dumps(row.details)
+
+
+def test_offline_answers_spend_no_tokens_and_stay_open(demo_source, openai_llm, user, api_client_for, budget, admin):
+    from config_api.services import config_update
+
+    budget(100)
+    http = api_client_for(user)
+    answer_with_sql(openai_llm)
+    assert poll(http).status_code == 200
+    assert_refused(poll(http), ONE_ANSWER, 100)
+    config_update(actor=admin, changes={"llm_provider": "none"})  # offline mode: no model, no tokens
+    response = poll(http, "SELECT count(*) AS n FROM customers")
+    assert response.status_code == 200, response.content
+    data = response.json()["data"]
+    assert data["metadata"]["mode"] == "offline" and data["metadata"]["usage"] == {}
+    assert data["metadata"]["usage_today"]["total_tokens"] == ONE_ANSWER
