@@ -70,8 +70,16 @@ def error_from(exc: ApplicationError) -> dict[str, Any]:
 
 
 def done(
-    *, conversation_id: str, message_id: str, tools_used: list[str], execution_time_ms: float, lineage: dict
+    *,
+    conversation_id: str,
+    message_id: str,
+    tools_used: list[str],
+    execution_time_ms: float,
+    lineage: dict,
+    metadata: dict | None = None,
 ) -> dict[str, Any]:
+    """The last event. ``metadata`` (beside the contract's fields): this answer's token ``usage`` and the
+    caller's ``usage_today`` (tokens in, out, total, and the daily ``budget``, 0 = unlimited)."""
     return {
         "type": DONE,
         "done": True,
@@ -80,4 +88,5 @@ def done(
         "tools_used": tools_used,
         "execution_time_ms": round(execution_time_ms, 1),
         "lineage": lineage,
+        "metadata": metadata or {},
     }

@@ -2,19 +2,37 @@
 
 Confidence (no self-grading by the model):
 
-* ``high``: the SQL came from an approved saved question matched closely, or from a defined metric, ran at the
-  first try and returned rows;
+* ``high``: the SQL came from an approved saved question matched closely (offline, or the model ran a saved
+  example's SQL as it is: ``saved_match``), or from a defined metric, ran at the first try and returned rows;
 * ``medium``: SQL written for this question ran at the first try and returned rows;
 * ``low``: anything weaker: corrections were needed, the result is empty or truncated, or no SQL ran at all.
 
 ``reasons`` lists every piece of evidence that was weighed, in plain words.
 """
 
+import re
 from typing import Any
 
 from .run import Run
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
+_SPACE = re.compile(r"\s+")
+
+
+def _normal(sql: str) -> str:
+    return _SPACE.sub(" ", sql).strip().rstrip(";").strip().lower()
+
+
+def saved_match(run: Run, sql: str) -> dict | None:
+    """The saved example (``Run.examples``) whose SQL ``sql`` is, when its question matched closely (the offline
+    answerer's ``MATCH_THRESHOLD``): as good as the offline answer from that saved question."""
+    from .offline import MATCH_THRESHOLD
+
+    statement = _normal(sql)
+    for example in run.examples:
+        if example.get("score", 0) >= MATCH_THRESHOLD and _normal(example.get("sql") or "") == statement:
+            return {"memory_id": str(example["id"]), "question": example["question"], "score": example["score"]}
+    return None
 
 
 def confidence(run: Run) -> dict[str, Any]:

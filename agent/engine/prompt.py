@@ -3,24 +3,43 @@
 vanna asks a ``SystemPromptBuilder`` for the base prompt and an ``LlmContextEnhancer`` to add what depends on
 the question. Ours add, for the run's data source:
 
-* the tables that matter for the question (``schema_slice``): every table when the schema is small, else the
-  tables whose names or columns share words with the question, plus the tables they join to, within
-  ``MAX_SCHEMA_CHARS``; the model can ask for the others by name;
+* the tables that matter for the question (``schema_slice``): every table when the schema fits in
+  ``MAX_SCHEMA_CHARS``; else the tables whose names or columns share words with the question (a word that
+  few tables have counts more than one most tables have, as ``id`` or ``name``; a name counts more than a
+  column), with the earlier questions of the conversation counting half. In order, within ``MAX_SCHEMA_CHARS``:
+  the few tables that together match the question's words best (a greedy cover) and the tables on the
+  shortest join paths between them; the other strong matches; the tables they reference; the tables that
+  reference the best three; then the weak matches (under ``WEAK`` of the best score), each with what it
+  references. The names of the others follow (at most ``MAX_OTHER_NAMES``);
 * up to ``MAX_EXAMPLES`` approved saved questions close to the question, with their SQL (their ids go to
-  the lineage's ``memories``).
+  the lineage's ``memories``), each SQL at most ``MAX_EXAMPLE_SQL_CHARS``.
 """
 
+import functools
+import math
 import re
+from collections import deque
 from typing import Any
 
 from vanna.core.enhancer import LlmContextEnhancer
 from vanna.core.system_prompt import SystemPromptBuilder
 
+from majed_vanna.blocking import run_blocking
+
 from .run import current_run
 
 MAX_SCHEMA_CHARS = 6_000
+MAX_OTHER_NAMES = 100
 MAX_EXAMPLES = 3
+OFF_LOOP_TABLES = 100  # a wider schema is sliced on a worker thread (400 tables: ~15 ms of CPU)
+MAX_EXAMPLE_SQL_CHARS = 1_000
+NAME_WEIGHT = 3.0  # a word of a table's name against one of its columns
+CONTEXT_WEIGHT = 0.5  # the conversation's earlier questions against this one
+MAX_JOIN_HOPS = 5
+WEAK = 0.25
+DEFAULT_SCHEMAS = (None, "", "public", "main")
 _WORD = re.compile(r"[a-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 RULES = """You are a data analyst answering questions about a {engine} database called "{source}".
 To get data, call the tool run_sql with one read-only SELECT statement in {engine} SQL. Use only the tables
@@ -29,54 +48,158 @@ reason, correct the SQL and call run_sql again. After the rows come back, answer
 plain sentences using the numbers from the result; the user already sees the table, so do not repeat it."""
 
 
-def _words(text: str) -> set[str]:
-    words = set(_WORD.findall(text.lower()))
-    return words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3}
+def stem(word: str) -> str:
+    """A crude singular (both sides of a match get the same treatment): categories → category, orders → order."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "uses", "xes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+@functools.lru_cache(maxsize=65_536)  # identifiers repeat (id, name, created_at): a wide schema is read fast
+def words(text: str) -> frozenset[str]:
+    """The stemmed words of a question or an identifier (``customerId``, ``order_items``, ``OrderItems``)."""
+    return frozenset(stem(w) for w in _WORD.findall(_CAMEL.sub(" ", text).lower()))
+
+
+def qualified(table: dict[str, Any]) -> str:
+    schema = table.get("schema")
+    return table["name"] if schema in DEFAULT_SCHEMAS else f"{schema}.{table['name']}"
+
+
+def _target(fk: dict[str, Any]) -> str:
+    ref = fk["references"]
+    return qualified({"name": ref["table"], "schema": ref.get("schema")})
 
 
 def table_line(table: dict[str, Any]) -> str:
     columns = ", ".join(f"{c['name']} {c.get('type') or ''}".strip() for c in table.get("columns", []))
     keys = "; ".join(
-        f"{', '.join(fk['columns'])} -> {fk['references']['table']}({', '.join(fk['references']['columns'])})"
+        f"{', '.join(fk['columns'])} -> {_target(fk)}({', '.join(fk['references']['columns'])})"
         for fk in table.get("foreign_keys", [])
     )
-    schema = table.get("schema")
-    name = table["name"] if schema in (None, "", "public", "main") else f"{schema}.{table['name']}"
-    return f"- {name}({columns})" + (f" [joins: {keys}]" if keys else "")
+    return f"- {qualified(table)}({columns})" + (f" [joins: {keys}]" if keys else "")
 
 
-def schema_slice(snapshot: dict | None, question: str, *, limit: int = MAX_SCHEMA_CHARS) -> tuple[str, list[str]]:
+class _Index:
+    """The schema's tables as bags of words, weighted by how rare each word is across the tables."""
+
+    def __init__(self, tables: list[dict[str, Any]]):
+        self.names: dict[str, set[str]] = {}
+        self.columns: dict[str, set[str]] = {}
+        self.references: dict[str, set[str]] = {}  # the tables a table's foreign keys point at
+        self.referenced_by: dict[str, set[str]] = {}
+        for table in tables:
+            key = qualified(table)
+            self.names[key] = words(table["name"])
+            self.columns[key] = set().union(*(words(c["name"]) for c in table.get("columns", [])))
+            self.references[key], self.referenced_by[key] = set(), set()
+        for table in tables:
+            for fk in table.get("foreign_keys", []):
+                target = _target(fk)
+                if target in self.references and target != qualified(table):
+                    self.references[qualified(table)].add(target)
+                    self.referenced_by[target].add(qualified(table))
+        count = max(len(self.names), 1)
+        frequency: dict[str, int] = {}
+        for key in self.names:
+            for word in self.names[key] | self.columns[key]:
+                frequency[word] = frequency.get(word, 0) + 1
+        self.weight = {w: math.log(1 + count / n) for w, n in frequency.items()}
+
+    def score(
+        self, key: str, asked: set[str], earlier: set[str] = frozenset(), covered: set[str] = frozenset()
+    ) -> float:
+        """How well ``key`` matches the question's words (``earlier``: the conversation's, counting
+        ``CONTEXT_WEIGHT``), leaving out the ``covered`` ones."""
+        total = 0.0
+        for bag, factor in ((asked - covered, 1.0), (earlier - covered, CONTEXT_WEIGHT)):
+            named = bag & self.names[key]
+            columns = (bag & self.columns[key]) - named
+            total += factor * (NAME_WEIGHT * sum(self.weight[w] for w in named) + sum(self.weight[w] for w in columns))
+        return total
+
+    def matches(self, key: str, asked: set[str]) -> set[str]:
+        return asked & (self.names[key] | self.columns[key])
+
+    def path(self, start: str, goal: str) -> list[str]:
+        """The tables between ``start`` and ``goal`` on a shortest join path (at most ``MAX_JOIN_HOPS``)."""
+        previous: dict[str, str | None] = {start: None}
+        queue = deque([(start, 0)])
+        while queue:
+            node, hops = queue.popleft()
+            if node == goal:
+                between = []
+                while (node := previous[node]) not in (None, start):
+                    between.append(node)
+                return between
+            if hops < MAX_JOIN_HOPS:
+                for nxt in sorted(self.references[node] | self.referenced_by[node]):
+                    if nxt not in previous:
+                        previous[nxt] = node
+                        queue.append((nxt, hops + 1))
+        return []
+
+
+def _cover(index: _Index, strong: list[str], asked: set[str], earlier: set[str]) -> list[str]:
+    """Greedily, the strong tables that together match the most of the question: each next one adds the
+    most words not matched yet (two tables matching the same word: the better one only)."""
+    cover: list[str] = []
+    covered: set[str] = set()
+    while True:
+        gains = {k: index.score(k, asked, earlier, covered) for k in strong if k not in cover}
+        best = max(gains, key=lambda k: (gains[k], -strong.index(k)), default=None)
+        if best is None or gains[best] <= 0:
+            return cover
+        cover.append(best)
+        covered |= index.matches(best, asked | earlier)
+
+
+def relevant_tables(tables: list[dict[str, Any]], question: str, context: str = "") -> list[str]:
+    """The tables for ``question`` (``context``: the earlier questions) in the order the module docstring
+    gives; every table, biggest first, when no word matches."""
+    index = _Index(tables)
+    asked = words(question)
+    earlier = words(context) - asked
+    scores = {key: index.score(key, asked, earlier) for key in index.names}
+    matched = sorted((k for k, s in scores.items() if s > 0), key=lambda k: (-scores[k], k))
+    if not matched:
+        by_size = sorted(tables, key=lambda t: (-(t.get("row_estimate") or 0), qualified(t)))
+        return [qualified(t) for t in by_size]
+    strong = [k for k in matched if scores[k] >= WEAK * scores[matched[0]]]
+    cover = _cover(index, strong, asked, earlier)
+    chosen = list(cover)
+    for rank, key in enumerate(cover):  # how each joins the ones before it
+        for before in cover[:rank]:
+            chosen += index.path(key, before)
+    chosen += strong
+    for key in strong:
+        chosen += sorted(index.references[key])
+    for key in strong[:3]:
+        chosen += sorted(index.referenced_by[key])
+    for key in matched[len(strong) :]:
+        chosen += [key, *sorted(index.references[key])]
+    return list(dict.fromkeys(chosen))
+
+
+def schema_slice(
+    snapshot: dict | None, question: str, *, context: str = "", limit: int = MAX_SCHEMA_CHARS
+) -> tuple[str, list[str]]:
     """The schema lines to show for ``question`` (at most ``limit`` characters) and the tables left out."""
     tables = (snapshot or {}).get("tables", [])
-    lines = {t["name"]: table_line(t) for t in tables}
+    lines = {qualified(t): table_line(t) for t in tables}
     if sum(len(line) + 1 for line in lines.values()) <= limit:
         return "\n".join(lines.values()), []
-    asked = _words(question)
-
-    def score(table: dict[str, Any]) -> float:
-        name_words = _words(table["name"].replace("_", " "))
-        column_words: set[str] = set()
-        for column in table.get("columns", []):
-            column_words |= _words(column["name"].replace("_", " "))
-        return 3 * len(asked & name_words) + len(asked & column_words)
-
-    ranked = sorted(tables, key=lambda t: (-score(t), t["name"]))
-    chosen: list[str] = []
-    for table in ranked:
-        if score(table) <= 0:
-            break
-        chosen.append(table["name"])
-        for fk in table.get("foreign_keys", []):  # what it joins to
-            chosen.append(fk["references"]["table"])
-    chosen = [name for name in dict.fromkeys(chosen) if name in lines]
     shown, size = [], 0
-    for name in chosen:
-        if size + len(lines[name]) + 1 > limit:
-            break
-        shown.append(name)
-        size += len(lines[name]) + 1
-    left_out = [t["name"] for t in tables if t["name"] not in shown]
-    return "\n".join(lines[name] for name in shown), left_out
+    for key in relevant_tables(tables, question, context):
+        if size + len(lines[key]) + 1 <= limit:
+            shown.append(key)
+            size += len(lines[key]) + 1
+    left_out = [key for key in lines if key not in set(shown)]
+    return "\n".join(lines[key] for key in shown), left_out
 
 
 class RulesPromptBuilder(SystemPromptBuilder):
@@ -86,20 +209,29 @@ class RulesPromptBuilder(SystemPromptBuilder):
         return RULES.format(engine="SQLite" if source.engine == "sqlite" else "PostgreSQL", source=source.name)
 
 
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class ContextEnhancer(LlmContextEnhancer):
-    """Adds the schema slice and the saved examples the run's context holds (``Run.context``)."""
+    """Adds the schema slice (with the earlier questions as context) and the run's saved examples (``Run.examples``)."""
 
     async def enhance_system_prompt(self, system_prompt: str, user_message: str, user) -> str:
         run = current_run.get()
         parts = [system_prompt]
-        schema, left_out = schema_slice(run.schema, user_message)
+        earlier = " ".join(m["content"] for m in run.history if m["role"] == "user")
+        if len((run.schema or {}).get("tables", [])) > OFF_LOOP_TABLES:  # CPU work: keep the event loop free
+            schema, left_out = await run_blocking(schema_slice, run.schema, user_message, context=earlier)
+        else:
+            schema, left_out = schema_slice(run.schema, user_message, context=earlier)
         parts.append("\nSchema:\n" + (schema or "(no tables found)"))
         if left_out:
-            parts.append(f"Other tables (ask only if needed): {', '.join(left_out[:100])}")
+            more = f" and {len(left_out) - MAX_OTHER_NAMES} more" if len(left_out) > MAX_OTHER_NAMES else ""
+            parts.append(f"Other tables (columns not shown): {', '.join(left_out[:MAX_OTHER_NAMES])}{more}")
         if run.examples:
             parts.append("\nSaved examples of questions and their SQL:")
             for example in run.examples[:MAX_EXAMPLES]:
-                parts.append(f"Q: {example['question']}\nSQL: {example['sql']}")
+                parts.append(f"Q: {example['question']}\nSQL: {_clip(example['sql'], MAX_EXAMPLE_SQL_CHARS)}")
         return "\n".join(parts)
 
     async def enhance_user_messages(self, messages, user):

@@ -51,6 +51,8 @@ class Run:
     matched: dict | None = None  # {"memory_id", "question", "score"} when a saved question answered
     metric: str | None = None
     tools_used: list[str] = field(default_factory=list)
+    tool_calls: int = 0  # tool calls the model made that counted against ``max_tool_iterations``
+    fatal: Exception | None = None  # set by a tool when no correction can help (the data source is down)
     text_parts: list[str] = field(default_factory=list)
     failure: dict | None = None  # the error event's body that ended the run, if any
     # What the prompt is built from (loaded before the run, off the event loop)

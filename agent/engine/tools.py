@@ -4,24 +4,34 @@
 goes through ``agent.services.queries.data_source_query`` (the gate, a dry-run ``EXPLAIN``, then the read-only
 run). Nothing is written to disk (vanna's ``RunSqlTool`` writes a CSV per query). A refusal or an error goes
 back to the model with its reason so that it can correct the query (``agent.engine.loop`` stops the run
-after ``agent_sql_retries`` corrections). The data source being down ends the run at once.
+after ``agent_sql_retries`` corrections). The data source being down (or its breaker open) ends the run at
+once: ``Run.fatal``, raised by the registry after the call.
 
 Access: vanna's ``ToolRegistry`` grants a tool when the caller's groups meet the tool's ``access_groups``;
-a caller's groups are its contract permissions (``agent.engine.loop.vanna_user``).
+a caller's groups are its contract permissions (``agent.engine.loop.vanna_user``). ``RunToolRegistry`` adds
+what vanna's lacks: each tool call counts against ``agent_max_tool_iterations`` (vanna counts model answers,
+and one answer may hold several calls), a call past the limit never runs, a bad call (unknown tool, missing
+or malformed ``sql``) goes back to the model in one plain sentence it can act on.
 """
 
+import logging
 import time
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from vanna.core.registry import ToolRegistry
-from vanna.core.tool import Tool, ToolContext, ToolResult
+from vanna.core.tool import Tool, ToolCall, ToolContext, ToolResult
 
 from agent.sql.runners import SourceUnavailable
 from agent.sql.types import QueryResult, SqlError, SqlRefused, SqlTimeout
+from majed_vanna.circuit_breakers import OPEN, get_breaker
+from majed_vanna.exceptions import ServiceUnavailableError
 
 from . import charts, events
+from .lineage import saved_match
 from .run import SqlAttempt, current_run
+
+logger = logging.getLogger(__name__)
 
 MAX_SQL_CHARS = 20_000
 LLM_RESULT_ROWS = 20
@@ -75,9 +85,15 @@ class RunSqlTool(Tool[RunSqlArgs]):
             result = await data_source_query(
                 source=run.data_source, sql=statement, principal=run.principal, dry_run=True
             )
-        except SourceUnavailable:
-            run.sql_ms += (time.perf_counter() - started) * 1000
-            raise  # the data source is down: no correction can help
+        except (SourceUnavailable, ServiceUnavailableError) as exc:  # down, or its breaker open
+            elapsed = (time.perf_counter() - started) * 1000
+            run.sql_ms += elapsed
+            down = source_down(run.data_source, exc)
+            body = events.error_body(down.code, down.message, down.details)
+            run.attempts.append(SqlAttempt(statement, False, elapsed, body))
+            run.emit(events.tool_end(self.name, False, elapsed, body))
+            run.fatal = down  # no correction can help: the registry ends the run after this call
+            return ToolResult(success=False, result_for_llm=down.message, error=down.message)
         except (SqlRefused, SqlTimeout, SqlError) as exc:
             elapsed = (time.perf_counter() - started) * 1000
             run.sql_ms += elapsed
@@ -90,6 +106,7 @@ class RunSqlTool(Tool[RunSqlArgs]):
         elapsed = (time.perf_counter() - started) * 1000
         run.sql_ms += elapsed
         run.attempts.append(SqlAttempt(statement, True, elapsed))
+        run.matched = run.matched or saved_match(run, statement)
         run.sql = result.checked.sql if result.checked else statement
         run.tables = sorted(set(run.tables) | set(result.checked.tables if result.checked else ()))
         run.row_count, run.truncated = result.row_count, result.truncated
@@ -101,12 +118,86 @@ class RunSqlTool(Tool[RunSqlArgs]):
         return ToolResult(success=True, result_for_llm=result_for_llm(result))
 
 
+def source_down(source, exc: Exception) -> SourceUnavailable:
+    """The data source cannot answer (``SourceUnavailable``, or its breaker open): one clear error, naming the
+    source but never its URL or the breaker's internals."""
+    logger.warning("Data source %s unavailable for a chat: %s", source.name, getattr(exc, "message", type(exc)))
+    retry_after = (getattr(exc, "headers", None) or {}).get("Retry-After")
+    return SourceUnavailable(
+        f"The data source {source.name!r} cannot be reached right now.",
+        details={"data_source": source.name, **({"retry_after": int(retry_after)} if retry_after else {})},
+    )
+
+
+async def source_ready(run) -> None:
+    """Before the model is asked: the data source's schema (read once, then kept with the source), and its
+    state. A source that is down, or whose breaker is open, is the run's error at once: no model call is spent
+    on a question that cannot be answered."""
+    from agent.services.source_probes import data_source_schema
+
+    breaker = get_breaker(f"data_source:{run.data_source.pk}")  # agent.sql.runners.breaker_for's name
+    status = await breaker.astatus()
+    if status.state == OPEN:
+        raise source_down(run.data_source, ServiceUnavailableError(retry_after=status.retry_after))
+    if run.schema is None:
+        try:
+            run.schema = (await data_source_schema(source=run.data_source))["schema"]
+        except (SourceUnavailable, ServiceUnavailableError) as exc:
+            raise source_down(run.data_source, exc) from None
+
+
 TOOLS: tuple[Tool[Any], ...] = (RunSqlTool(),)
+LIMIT_REACHED = "No more tool calls are allowed for this question ({limit} used). Answer with what you have."
+LAST_CALL = " That was the last tool call allowed for this question: answer now with what you have."
+
+
+def _refusal(message: str) -> ToolResult:
+    return ToolResult(success=False, result_for_llm=message, error=message)
+
+
+def _arguments_problem(tool: Tool[Any], arguments: dict) -> str | None:
+    """What is wrong with a call's arguments, in one sentence the model can act on (``None``: nothing)."""
+    try:
+        tool.get_args_schema().model_validate(arguments)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'arguments'}: {error['msg']}" for error in exc.errors()[:5]
+        )
+        expected = ", ".join(tool.get_args_schema().model_fields)
+        return f"Invalid arguments for {tool.name} ({problems}). Call it with: {expected}."
+    return None
+
+
+class RunToolRegistry(ToolRegistry):
+    """vanna's registry, with the run's tool-call budget and plain answers to bad calls (module docstring)."""
+
+    async def execute(self, tool_call: ToolCall, context: ToolContext) -> ToolResult:
+        run = current_run.get()
+        if run.tool_calls >= run.max_tool_iterations:
+            return _refusal(LIMIT_REACHED.format(limit=run.max_tool_iterations))
+        run.tool_calls += 1
+        tool = await self.get_tool(tool_call.name)
+        if tool is None or not await self._validate_tool_permissions(tool, context.user):
+            offered = ", ".join(s.name for s in await self.get_schemas(context.user)) or "none"
+            result = _refusal(f"There is no tool named {str(tool_call.name)[:64]!r}. The tools are: {offered}.")
+        elif problem := _arguments_problem(tool, tool_call.arguments):
+            result = _refusal(problem)
+        else:
+            run.tools_used.append(tool.name)
+            result = await super().execute(tool_call, context)
+        if run.fatal is not None:
+            raise run.fatal
+        if run.tool_calls >= run.max_tool_iterations:
+            if result.success:
+                result.result_for_llm += LAST_CALL
+            else:
+                result.error = (result.error or result.result_for_llm) + LAST_CALL
+        return result
 
 
 def tool_registry() -> ToolRegistry:
     """A registry with every tool (each carries its ``access_groups``); cheap, built per agent."""
-    registry = ToolRegistry()
+    registry = RunToolRegistry()
     for tool in TOOLS:
         registry.register_local_tool(tool, access_groups=list(tool.access_groups))
     return registry

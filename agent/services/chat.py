@@ -35,9 +35,10 @@ from agent.engine.lineage import lineage as build_lineage
 from agent.engine.run import Run, current_run
 from agent.llm.errors import LLMNotConfiguredError, LLMUnavailableError
 from agent.llm.registry import llm_service
-from agent.models import Conversation, DataSource, Message
+from agent.models import Conversation, DataSource
 from agent.models.conversations import MessageRole
 from majed_vanna import request_context
+from majed_vanna.api.callers import principal_identity
 from majed_vanna.api.policy import release_connections
 from majed_vanna.audit import audit_record
 from majed_vanna.exceptions import ApplicationError, NotFoundError, RateLimitExceededError, ValidationFailedError
@@ -107,16 +108,28 @@ def _source_for(principal, source_ref: str | None, conversation: Conversation | 
     return source
 
 
-def tokens_used_today(principal) -> int:
-    """Tokens (in + out) of ``principal``'s answers since 00:00 UTC (``metadata.usage`` of its messages)."""
+USAGE_KEYS = ("input_tokens", "output_tokens", "total_tokens")
+
+
+def usage_today(principal) -> dict[str, int]:
+    """Tokens in, out and in all that ``principal`` (a user, or an integration client: each its own) spent since
+    00:00 UTC, summed from its ``agent.chat`` audit rows. Those are append-only: deleting conversations gives
+    no tokens back, as summing the messages' own ``usage`` would."""
+    from accounts.selectors import audit_log_list
+
+    actor_id, _ = principal_identity(principal)
     midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    usages = Message.objects.filter(
-        conversation__in=selectors.conversations_owned(principal),
-        role=MessageRole.ASSISTANT,
-        created_at__gte=midnight,
-        usage__isnull=False,
-    ).values_list("usage", flat=True)
-    return sum(int((u or {}).get("total_tokens") or 0) for u in usages)
+    rows = audit_log_list(params={"action": "agent.chat", "user_id": actor_id, "since": midnight.isoformat()})
+    total = dict.fromkeys(USAGE_KEYS, 0)
+    for details in rows.values_list("details", flat=True):
+        usage = (details or {}).get("usage") or {}
+        for key in USAGE_KEYS:
+            total[key] += int(usage.get(key) or 0)
+    return total
+
+
+def tokens_used_today(principal) -> int:
+    return usage_today(principal)["total_tokens"]
 
 
 def _check_budget(principal) -> None:
@@ -136,18 +149,23 @@ def _check_budget(principal) -> None:
 
 def _history(conversation: Conversation) -> list[dict]:
     recent = list(selectors.conversation_messages(conversation).reverse()[:HISTORY_MESSAGES])
-    return [{"role": m.role, "content": m.content[:HISTORY_CHARS]} for m in reversed(recent) if m.content.strip()]
+    return [
+        {"role": m.role, "content": m.content[:HISTORY_CHARS], "sql": (m.lineage or {}).get("sql")}
+        for m in reversed(recent)
+        if m.content.strip()
+    ]
 
 
 def _prepare(principal, message: str, conversation_id, source_ref, persist: bool = True) -> Prepared:
     conversation = selectors.conversation_owned(principal, conversation_id) if conversation_id else None
     source = _source_for(principal, source_ref, conversation)
-    _check_budget(principal)
     llm, llm_error = None, None
     try:
         llm = llm_service()
     except (LLMNotConfiguredError, LLMUnavailableError) as exc:
         llm_error = exc
+    if llm is not None:  # a token budget limits LLM answers: offline ones spend no tokens
+        _check_budget(principal)
     if not persist:  # an evaluation case: asked like a chat, stored as an EvalResult instead
         conversation = conversation or Conversation(title=message[:200], data_source=source)
         history = []
@@ -197,10 +215,12 @@ async def chat_prepare(
     return await orm(_prepare, principal, text, conversation_id, data_source, persist)
 
 
-def _finish(prepared: Prepared, run: Run, message_id: uuid.UUID, lineage: dict) -> None:
-    """Store the answer (events, lineage, usage) and audit the run, in one transaction."""
+def _finish(prepared: Prepared, run: Run, message_id: uuid.UUID, lineage: dict) -> dict:
+    """Store the answer (events, lineage, usage) and audit the run, in one transaction; the caller's usage
+    today, this answer's included (``usage_today``), with the daily budget (0: unlimited). An evaluation case
+    (``persist`` off) stores nothing and reports no usage of the day."""
     if not prepared.persist:
-        return
+        return {}
     with transaction.atomic():
         stored = message_append(
             principal=prepared.principal,
@@ -230,14 +250,14 @@ def _finish(prepared: Prepared, run: Run, message_id: uuid.UUID, lineage: dict) 
             success=run.failure is None,
             error_message=(run.failure or {}).get("message", ""),
         )
+    return {**usage_today(prepared.principal), "budget": int(runtime_value("agent_daily_token_budget", 0) or 0)}
 
 
 async def _answer(prepared: Prepared, run: Run) -> None:
     """Produce the run's events: the LLM agent, or the offline answerer."""
     from agent.engine import offline
     from agent.engine.loop import run_with_llm
-
-    from .source_probes import data_source_schema
+    from agent.engine.tools import source_ready
 
     token = current_run.set(run)
     try:
@@ -246,8 +266,7 @@ async def _answer(prepared: Prepared, run: Run) -> None:
         if prepared.llm is None:
             await offline.answer(run)
             return
-        if run.schema is None:
-            run.schema = (await data_source_schema(source=prepared.source))["schema"]
+        await source_ready(run)  # the schema; a source down is the error at once, before any model call
         run.examples = await offline.examples_for(run)
         await run_with_llm(prepared.llm, run)
     finally:
@@ -311,7 +330,7 @@ async def chat_stream(prepared: Prepared, *, heartbeat: float | None = None) -> 
             yield event
         await task
         lineage = build_lineage(run)
-        await orm(_finish, prepared, run, message_id, lineage)
+        today = await orm(_finish, prepared, run, message_id, lineage)
         finished = True
         yield events.done(
             conversation_id=run.conversation_id,
@@ -319,6 +338,7 @@ async def chat_stream(prepared: Prepared, *, heartbeat: float | None = None) -> 
             tools_used=sorted(set(run.tools_used)),
             execution_time_ms=run.elapsed_ms(),
             lineage=lineage,
+            metadata={"usage": dict(run.usage), "usage_today": today},
         )
     finally:
         if not task.done():
@@ -349,6 +369,7 @@ async def chat_collect(prepared: Prepared) -> dict:
         "lineage": done["lineage"],
         "metadata": {
             "usage": done["lineage"].get("usage", {}),
+            "usage_today": done["metadata"]["usage_today"],
             "error": next((e["error"] for e in collected if e["type"] == events.ERROR), None),
             "mode": "llm" if prepared.llm is not None else "offline",
         },
