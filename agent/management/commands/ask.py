@@ -162,7 +162,11 @@ def chart_text(spec: dict) -> str:
     mark = spec.get("mark")
     mark = mark.get("type") if isinstance(mark, dict) else mark
     encoding = spec.get("encoding") or {}
-    axes = ", ".join(f"{axis}: {encoding[axis].get('field')}" for axis in ("x", "y") if axis in encoding)
+    axes = ", ".join(
+        f"{axis}: {encoding[axis].get('title') or encoding[axis].get('field')}"
+        for axis in ("x", "y")
+        if axis in encoding
+    )
     return f"Chart: {mark} ({axes})" if axes else f"Chart: {mark}"
 
 
