@@ -2,6 +2,33 @@
 
 from .conversations import Conversation, Message
 from .knowledge import Memory, MemoryKind, MemoryScope, MemoryStatus
+from .semantic import (
+    DescribedBy,
+    DriftState,
+    Origin,
+    SemanticColumn,
+    SemanticMetric,
+    SemanticRelationship,
+    SemanticTable,
+    SemanticTerm,
+)
 from .sources import DataSource, Engine
 
-__all__ = ["Conversation", "DataSource", "Engine", "Memory", "MemoryKind", "MemoryScope", "MemoryStatus", "Message"]
+__all__ = [
+    "Conversation",
+    "DataSource",
+    "DescribedBy",
+    "DriftState",
+    "Engine",
+    "Memory",
+    "MemoryKind",
+    "MemoryScope",
+    "MemoryStatus",
+    "Message",
+    "Origin",
+    "SemanticColumn",
+    "SemanticMetric",
+    "SemanticRelationship",
+    "SemanticTable",
+    "SemanticTerm",
+]
