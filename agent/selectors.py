@@ -186,3 +186,15 @@ def saved_questions(principal, source: DataSource | None) -> list[dict]:
 
     rows = memories_usable(principal, source).filter(kind=MemoryKind.QUESTION_SQL).exclude(sql="")
     return [{"id": str(pk), "question": q, "sql": s} for pk, q, s in rows.values_list("id", "question", "sql")]
+
+
+# --- semantic layer (contract §5 "Knowledge"): the reads live in agent.knowledge.semantic; re-exported here are
+# the agent's seams (the prompt's semantic context, the tables a role may query) and the API's reads.
+from .knowledge.semantic import (  # noqa: E402, F401 - re-exported
+    SemanticContext,
+    semantic_context,
+    semantic_hidden_tables,
+    semantic_list,
+    semantic_search,
+    semantic_visible_tables,
+)
