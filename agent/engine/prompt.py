@@ -7,7 +7,10 @@ the question. Ours add, for the run's data source:
   tables whose names or columns share words with the question, plus the tables they join to, within
   ``MAX_SCHEMA_CHARS``; the model can ask for the others by name;
 * up to ``MAX_EXAMPLES`` approved saved questions close to the question, with their SQL (their ids go to
-  the lineage's ``memories``).
+  the lineage's ``memories``);
+* the semantic layer's entries relevant to the question (``agent.selectors.semantic_context``: business terms,
+  metrics with their SQL, described tables and columns, sample values) within ``MAX_SEMANTIC_CHARS`` (their
+  ids go to the lineage's ``semantic``).
 """
 
 import re
@@ -20,6 +23,7 @@ from .run import current_run
 
 MAX_SCHEMA_CHARS = 6_000
 MAX_EXAMPLES = 3
+MAX_SEMANTIC_CHARS = 2_000
 _WORD = re.compile(r"[a-z0-9]+")
 
 RULES = """You are a data analyst answering questions about a {engine} database called "{source}".
@@ -79,6 +83,18 @@ def schema_slice(snapshot: dict | None, question: str, *, limit: int = MAX_SCHEM
     return "\n".join(lines[name] for name in shown), left_out
 
 
+async def semantic_context_for(run, question: str) -> str:
+    """The semantic layer's entries relevant to ``question`` (bounded; tables hidden from the caller's role
+    left out); their ids go to the lineage's ``semantic``."""
+    from agent import selectors
+    from agent.services.chat import orm
+
+    role = getattr(run.principal, "role", None)
+    found = await orm(selectors.semantic_context, run.data_source, question, MAX_SEMANTIC_CHARS, role=role)
+    run.semantic = list(found.ids)
+    return found.text
+
+
 class RulesPromptBuilder(SystemPromptBuilder):
     async def build_system_prompt(self, user, tools) -> str:
         run = current_run.get()
@@ -96,6 +112,9 @@ class ContextEnhancer(LlmContextEnhancer):
         parts.append("\nSchema:\n" + (schema or "(no tables found)"))
         if left_out:
             parts.append(f"Other tables (ask only if needed): {', '.join(left_out[:100])}")
+        semantic = await semantic_context_for(run, user_message)
+        if semantic:
+            parts.append("\nWhat the data means (the semantic layer):\n" + semantic)
         if run.examples:
             parts.append("\nSaved examples of questions and their SQL:")
             for example in run.examples[:MAX_EXAMPLES]:
