@@ -185,3 +185,7 @@ class MessageAdmin(ReadOnlyModelAdmin):
     list_filter = ("role",)
     search_fields = ("content", "conversation__id")
     ordering = ("-created_at",)
+
+
+# --- the semantic layer's pages (agent/admin_semantic.py), registered on import
+from . import admin_semantic  # noqa: E402, F401

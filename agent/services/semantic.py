@@ -12,6 +12,7 @@ read-only gate, and the columns it reads exist in the base table. Saving clears 
 Every write is audited ``semantic.update`` (``details.operation``: create, update or delete).
 """
 
+import functools
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -89,6 +90,19 @@ def require_manager(actor) -> None:
         audit_denied_and_raise(
             actor=actor, message="Changing the semantic layer needs admin_tools.", resource="semantic"
         )
+
+
+def for_managers(service):
+    """``service`` in a transaction, for ``admin_tools`` only: a refusal is audited (``permission.denied``)
+    before the transaction starts, so that its audit row stays."""
+    atomic = transaction.atomic(service)
+
+    @functools.wraps(service)
+    def checked(*args, actor, **kwargs):
+        require_manager(actor)
+        return atomic(*args, actor=actor, **kwargs)
+
+    return checked
 
 
 def clean_synonyms(values) -> list[str]:
@@ -188,7 +202,7 @@ def _saved(entry, *, field: str):
     return entry
 
 
-@transaction.atomic
+@for_managers
 def semantic_metric_create(
     *,
     actor,
@@ -200,7 +214,6 @@ def semantic_metric_create(
     synonyms=None,
     filters=None,
 ) -> SemanticMetric:
-    require_manager(actor)
     name = name.strip()
     _unique(SemanticMetric, source=data_source, field="name", value=name)
     table_name, _sql = check_metric(source=data_source, expression=expression, table=table, filters=filters or [])
@@ -221,9 +234,8 @@ def semantic_metric_create(
 # --- terms and relationships
 
 
-@transaction.atomic
+@for_managers
 def semantic_term_create(*, actor, data_source: DataSource, term: str, definition: str, synonyms=None) -> SemanticTerm:
-    require_manager(actor)
     term = " ".join(term.split())
     _unique(SemanticTerm, source=data_source, field="term", value=term)
     entry = SemanticTerm(
@@ -251,7 +263,7 @@ def _columns_of(table: SemanticTable, columns: list[str], *, field: str) -> list
     return [present[str(c).lower()] for c in columns]
 
 
-@transaction.atomic
+@for_managers
 def semantic_relationship_create(
     *,
     actor,
@@ -263,7 +275,6 @@ def semantic_relationship_create(
     description: str = "",
 ) -> SemanticRelationship:
     """A join people declare (one the data source has no foreign key for)."""
-    require_manager(actor)
     source_table = _present_table(data_source, from_table, field="from_table")
     target_table = _present_table(data_source, to_table, field="to_table")
     sides = {
@@ -317,11 +328,10 @@ def _apply_metric_changes(entry: SemanticMetric, changes: dict[str, Any]) -> Non
         changes["filters"] = [str(f).strip() for f in changes["filters"] or []]
 
 
-@transaction.atomic
+@for_managers
 def semantic_entry_update(*, entry, actor, **changes):
     """Change the fields people own (``UPDATABLE`` by kind; partial). A new description marks the entry
     ``described_by: human`` (or nobody's, when emptied). Audits old and new values of what changed."""
-    require_manager(actor)
     kind = KIND_OF[type(entry)]
     unknown = set(changes) - set(UPDATABLE[kind])
     if unknown:
@@ -353,10 +363,9 @@ def semantic_entry_update(*, entry, actor, **changes):
     return entry
 
 
-@transaction.atomic
+@for_managers
 def semantic_entry_delete(*, entry, actor) -> None:
     """Delete an entry (a table with its columns). Audited with what it held."""
-    require_manager(actor)
     kind = KIND_OF[type(entry)]
     details = {"values": _values(entry, kind)}
     if kind == "table":
