@@ -196,5 +196,6 @@ from .knowledge.semantic import (  # noqa: E402, F401 - re-exported
     semantic_hidden_tables,
     semantic_list,
     semantic_search,
+    semantic_synonyms,
     semantic_visible_tables,
 )

@@ -9,7 +9,8 @@ For the agent (re-exported by ``agent.selectors``):
 * ``semantic_context(source, question, limit_chars)``: the entries relevant to a question (descriptions,
   synonyms, sample values, metrics with their SQL, business terms) as prompt text, bounded, with their ids
   (for the lineage's ``semantic``);
-* ``semantic_visible_tables(source, role)``: the tables a role may query, for the gate's allow-list.
+* ``semantic_visible_tables(source, role)``: the tables a role may query, for the gate's allow-list;
+* ``semantic_synonyms(source)``: ``{canonical: [synonyms]}``, for retrieval's synonym providers.
 """
 
 from dataclasses import dataclass, field
@@ -321,3 +322,25 @@ def semantic_hidden_tables(source: DataSource, role: str) -> list[str]:
     """The tables of ``source`` hidden from ``role`` (their ``visible_to`` leaves it out)."""
     tables = SemanticTable.objects.filter(data_source=source)
     return sorted(name for _source, name, _pk in _hidden_tables(tables, role))
+
+
+def semantic_synonyms(source: DataSource | None) -> dict[str, list[str]]:
+    """The layer's words for retrieval: ``{canonical phrase: [synonyms]}`` from the present tables, columns,
+    metrics and terms of ``source`` that have synonyms (names with ``_`` read as spaces). The shape of the
+    offline answerer's synonym providers (``fn(data_source) -> {canonical: [variants]}``)."""
+    if source is None:
+        return {}
+    found: dict[str, list[str]] = {}
+    live = ~Q(state=DriftState.REMOVED)
+    rows = [
+        *SemanticTable.objects.filter(live, data_source=source).values_list("name", "synonyms"),
+        *SemanticColumn.objects.filter(live, data_source=source).values_list("name", "synonyms"),
+        *SemanticMetric.objects.filter(data_source=source).values_list("name", "synonyms"),
+        *SemanticTerm.objects.filter(data_source=source).values_list("term", "synonyms"),
+    ]
+    for name, synonyms in rows:
+        if synonyms:
+            canonical = name.rpartition(".")[2].replace("_", " ").lower()
+            found.setdefault(canonical, [])
+            found[canonical].extend(s for s in synonyms if s.lower() not in found[canonical])
+    return found

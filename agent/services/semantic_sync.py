@@ -130,8 +130,9 @@ async def _sample(spec, live: dict[str, LiveTable], say: Progress) -> Samples:
         if result.truncated:
             samples.skipped.append({"column": name, "reason": "the data source's row cap is below the sample size"})
             continue
-        samples.values[(table.name.lower(), column.name.lower())] = sample_values(result.rows)
-        done_per_table[table.name] += 1
+        kept = sample_values(result.rows)
+        samples.values[(table.name.lower(), column.name.lower())] = kept
+        done_per_table[table.name] += 1 if kept else 0
     for table in live.values():
         say(f"  {table.name}: {len(table.columns)} columns, {done_per_table.get(table.name, 0)} with values recorded")
     return samples

@@ -30,6 +30,17 @@ def _sources(reference: str | None) -> list:
     return [found]
 
 
+async def _scan(source, progress) -> dict:
+    """One scan in this command's event loop; the loop's PostgreSQL pools are closed with it."""
+    from agent.services.semantic_sync import semantic_sync
+    from agent.sql.runners import close_pools
+
+    try:
+        return await semantic_sync(source=source, actor=None, by=BY, progress=progress)
+    finally:
+        await close_pools()
+
+
 def _summary(report: dict) -> list[str]:
     def counts(group: str) -> str:
         return ", ".join(f"{len(items)} {change}" for change, items in report[group].items())
@@ -70,8 +81,6 @@ class Command(OperatorCommand):
         )
 
     def handle(self, *args, **options):
-        from agent.services.semantic_sync import semantic_sync
-
         def say(line: str) -> None:
             self.stdout.write(line)
             self.stdout.flush()
@@ -79,7 +88,7 @@ class Command(OperatorCommand):
         failed = []
         for source in _sources(options.get("data_source")):
             try:
-                report = async_to_sync(semantic_sync)(source=source, actor=None, by=BY, progress=say)
+                report = async_to_sync(_scan)(source, say)
             except ApplicationError as exc:  # this source did not answer: go on with the others
                 failed.append(f"{source.name} ({exc.message})")
                 self.stderr.write(f"Could not scan {source.name}: {exc.message}")

@@ -131,3 +131,14 @@ def test_the_context_and_the_visible_tables_respect_a_role(described, admin):
 def test_a_source_never_scanned_restricts_nothing(shop):
     assert selectors.semantic_visible_tables(shop, "normal") is None
     assert selectors.semantic_hidden_tables(shop, "normal") == []
+
+
+def test_the_layers_synonyms_for_retrieval(described):
+    assert selectors.semantic_synonyms(described) == {
+        "orders": ["purchases"],
+        "customers": ["clients", "buyers"],
+        "status": ["state"],
+        "revenue": ["turnover", "sales"],
+        "big spender": ["whale"],
+    }
+    assert selectors.semantic_synonyms(None) == {}
