@@ -13,10 +13,12 @@ For the agent (re-exported by ``agent.selectors``):
 * ``semantic_synonyms(source)``: ``{canonical: [synonyms]}``, for retrieval's synonym providers.
 """
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from majed_vanna.api.filtering import filter_queryset
 from majed_vanna.api.permissions import principal_permissions
@@ -143,19 +145,26 @@ def metric_sql(metric: SemanticMetric, engine: str) -> str:
 # --- ranking: search and the prompt's context
 
 
-def _documents(
-    *, sources, hidden_pks: set, hidden_names: set, kinds=KINDS, with_relationships: bool = True
-) -> list[Document]:
-    """Every present entry of ``sources`` as a BM25 document, without the hidden tables and what hangs on them.
-    ``hidden_names``: ``(data_source_id, lower-cased table name)``."""
+MODELS = {
+    "table": SemanticTable,
+    "column": SemanticColumn,
+    "metric": SemanticMetric,
+    "term": SemanticTerm,
+    "relationship": SemanticRelationship,
+}
+INDEX_CACHE_SIZE = 16
+_indexes: "OrderedDict[tuple, tuple[tuple, Bm25]]" = OrderedDict()
+_indexes_lock = threading.Lock()
+
+
+def _documents(*, sources, kinds=KINDS) -> list[Document]:
+    """Every present entry of ``sources`` as a BM25 document (hidden tables are filtered from the hits)."""
     docs: list[Document] = []
     live = ~Q(state=DriftState.REMOVED)
     if "table" in kinds:
         for row in SemanticTable.objects.filter(live, data_source__in=sources).values(
             "id", "data_source_id", "name", "description", "synonyms", "kind"
         ):
-            if row["id"] in hidden_pks:
-                continue
             item = {**row, "kind": "table", "table_kind": row["kind"]}
             docs.append(Document(item, [row["name"], *row["synonyms"]], [row["description"]]))
     if "column" in kinds:
@@ -170,41 +179,74 @@ def _documents(
             "table_id",
             "table__name",
         ):
-            if row["table_id"] in hidden_pks:
-                continue
             table = row.pop("table__name")
             item = {**row, "kind": "column", "table": table}
-            texts = [row["description"], item["table"], *map(str, row["sample_values"] or [])]
+            texts = [row["description"], table, *map(str, row["sample_values"] or [])]
             docs.append(Document(item, [row["name"], *row["synonyms"]], texts))
     if "metric" in kinds:
         for row in SemanticMetric.objects.filter(data_source__in=sources).values(
-            "id", "data_source_id", "name", "description", "synonyms", "expression", "table", "filters", "flagged"
+            "id", "data_source_id", "name", "description", "synonyms", "expression", "table", "filters"
         ):
-            if (row["data_source_id"], row["table"].lower()) in hidden_names:
-                continue
             texts = [row["description"], row["expression"], row["table"]]
             docs.append(Document({**row, "kind": "metric"}, [row["name"], *row["synonyms"]], texts))
     if "term" in kinds:
         for row in SemanticTerm.objects.filter(data_source__in=sources).values(
             "id", "data_source_id", "term", "definition", "synonyms"
         ):
-            docs.append(
-                Document(
-                    {**row, "kind": "term", "name": row["term"]}, [row["term"], *row["synonyms"]], [row["definition"]]
-                )
-            )
-    if "relationship" in kinds and with_relationships:
+            item = {**row, "kind": "term", "name": row["term"]}
+            docs.append(Document(item, [row["term"], *row["synonyms"]], [row["definition"]]))
+    if "relationship" in kinds:
         for row in SemanticRelationship.objects.filter(live, data_source__in=sources).values(
             "id", "data_source_id", "key", "from_table", "to_table", "description"
         ):
-            if {
-                (row["data_source_id"], row["from_table"].lower()),
-                (row["data_source_id"], row["to_table"].lower()),
-            } & hidden_names:
-                continue
             item = {**row, "kind": "relationship", "name": row["key"]}
             docs.append(Document(item, [row["from_table"], row["to_table"]], [row["description"]]))
     return docs
+
+
+def _stamp(source_ids: tuple, kinds: tuple) -> tuple:
+    """What changes whenever an entry of these sources is added, changed or deleted (one query per kind)."""
+    stamp = []
+    for kind in kinds:
+        found = MODELS[kind].objects.filter(data_source__in=source_ids).aggregate(n=Count("pk"), last=Max("updated_at"))
+        stamp.append((found["n"], found["last"]))
+    return tuple(stamp)
+
+
+def _index(source_ids: tuple, kinds: tuple, *, purpose: str) -> Bm25:
+    """The BM25 index of these sources' present entries, built again only when they changed (per process, the
+    ``INDEX_CACHE_SIZE`` most recently used). ``purpose`` ``context``: only entries that say something."""
+    key = (tuple(sorted(map(str, source_ids))), tuple(kinds), purpose)
+    stamp = _stamp(source_ids, kinds)
+    with _indexes_lock:
+        cached = _indexes.get(key)
+        if cached is not None and cached[0] == stamp:
+            _indexes.move_to_end(key)
+            return cached[1]
+    docs = _documents(sources=list(source_ids), kinds=kinds)
+    if purpose == "context":
+        docs = [doc for doc in docs if _says_something(doc.item)]
+    index = Bm25(docs)
+    with _indexes_lock:
+        _indexes[key] = (stamp, index)
+        _indexes.move_to_end(key)
+        while len(_indexes) > INDEX_CACHE_SIZE:
+            _indexes.popitem(last=False)
+    return index
+
+
+def _shown(item: dict, hidden_pks: set, hidden_names: set) -> bool:
+    """Whether ``item`` survives the hidden tables (``hidden_names``: ``(data_source_id, lower-cased name)``)."""
+    kind, source = item["kind"], item["data_source_id"]
+    if kind == "table":
+        return item["id"] not in hidden_pks
+    if kind == "column":
+        return item["table_id"] not in hidden_pks
+    if kind == "metric":
+        return (source, item["table"].lower()) not in hidden_names
+    if kind == "relationship":
+        return not {(source, item["from_table"].lower()), (source, item["to_table"].lower())} & hidden_names
+    return True
 
 
 def _hidden_sets(tables: QuerySet[SemanticTable], role: str | None) -> tuple[set, set]:
@@ -218,12 +260,20 @@ def semantic_search(*, principal, query: str, data_source=None, kinds=KINDS) -> 
     sources = _sources(principal)
     if data_source is not None:
         sources = sources.filter(pk=data_source)
+    source_ids = tuple(sources.values_list("pk", flat=True))
+    if not source_ids or not query.strip():
+        return []
     hidden_pks, hidden_names = set(), set()
     if not may_manage(principal):
-        tables = SemanticTable.objects.filter(data_source__in=sources)
+        tables = SemanticTable.objects.filter(data_source__in=source_ids)
         hidden_pks, hidden_names = _hidden_sets(tables, getattr(principal, "role", None))
-    docs = _documents(sources=sources, hidden_pks=hidden_pks, hidden_names=hidden_names, kinds=kinds)
-    return [_search_item(hit.item, hit.score) for hit in Bm25(docs).search(query, limit=MAX_SEARCH_RESULTS)]
+    found = []
+    for hit in _index(source_ids, tuple(kinds), purpose="search").search(query):
+        if _shown(hit.item, hidden_pks, hidden_names):
+            found.append(_search_item(hit.item, hit.score))
+            if len(found) == MAX_SEARCH_RESULTS:
+                break
+    return found
 
 
 def _search_item(item: dict, score: float) -> dict[str, Any]:
@@ -282,13 +332,20 @@ def semantic_context(
     """The entries of ``source`` relevant to ``question`` as prompt text (at most ``limit_chars``), most
     relevant first within the budget, and their ids. ``role``: leave out tables hidden from that role (and
     their columns and metrics)."""
-    tables = SemanticTable.objects.filter(data_source=source)
-    hidden_pks, hidden_names = _hidden_sets(tables, role) if role is not None else (set(), set())
-    docs = _documents(sources=[source.pk], hidden_pks=hidden_pks, hidden_names=hidden_names, with_relationships=False)
-    docs = [doc for doc in docs if _says_something(doc.item)]
+    hidden_pks, hidden_names = set(), set()
+    if role is not None:
+        hidden_pks, hidden_names = _hidden_sets(SemanticTable.objects.filter(data_source=source), role)
     chosen: list[tuple[int, str, str]] = []
     size = sum(len(title) + 1 for title in SECTIONS)
-    for hit in Bm25(docs).search(question, limit=MAX_CONTEXT_ENTRIES):
+    index = _index((source.pk,), ("table", "column", "metric", "term"), purpose="context")
+    hits = index.search(question, limit=None if hidden_pks else MAX_CONTEXT_ENTRIES)
+    considered = 0
+    for hit in hits:
+        if not _shown(hit.item, hidden_pks, hidden_names):
+            continue
+        considered += 1
+        if considered > MAX_CONTEXT_ENTRIES:
+            break
         section, line = _context_line(hit.item, source.engine)
         if size + len(line) + 1 > limit_chars:
             continue

@@ -2,13 +2,14 @@
 
 A small BM25 (Robertson/Spärck Jones, k1 = 1.2, b = 0.75) over each entry's words, with light stemming (plural
 endings) and field weights: an entry's name and synonyms count ``NAME_WEIGHT`` times, its description,
-definition, expression, table and sample values once. No dependency, no index kept on disk: the entries of
-one data source are few enough (thousands) to index per call.
+definition, expression, table and sample values once. No dependency; ``agent.knowledge.semantic`` keeps the
+index of each data source in memory until its entries change.
 """
 
+import heapq
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,9 +57,13 @@ class Hit:
 
 
 class Bm25:
+    """An inverted index: a search costs the postings of the question's words, not a pass over every entry.
+    Each posting keeps its document's term weight, ``tf (k1 + 1) / (tf + k1 (1 - b + b len / avglen))``, so a
+    search only multiplies by the word's idf and adds."""
+
     def __init__(self, documents: Iterable[Document]):
         self.documents = list(documents)
-        self.frequencies: list[Counter] = []
+        counted: list[Counter] = []
         for document in self.documents:
             counts: Counter = Counter()
             for text in document.names:
@@ -66,31 +71,30 @@ class Bm25:
                     counts[term] += NAME_WEIGHT
             for text in document.texts:
                 counts.update(terms(text))
-            self.frequencies.append(counts)
-        self.lengths = [sum(c.values()) for c in self.frequencies]
-        self.average = (sum(self.lengths) / len(self.lengths)) if self.lengths else 0.0
-        self.containing: Counter = Counter()
-        for counts in self.frequencies:
-            self.containing.update(counts.keys())
+            counted.append(counts)
+        lengths = [sum(counts.values()) for counts in counted]
+        average = (sum(lengths) / len(lengths)) if lengths else 0.0
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for number, (counts, length) in enumerate(zip(counted, lengths, strict=True)):
+            norm = K1 * (1 - B + B * length / average) if average else K1
+            for term, frequency in counts.items():
+                self.postings[term].append((number, frequency * (K1 + 1) / (frequency + norm)))
 
     def idf(self, term: str) -> float:
-        n, having = len(self.documents), self.containing.get(term, 0)
+        n, having = len(self.documents), len(self.postings.get(term, ()))
         return math.log(1 + (n - having + 0.5) / (having + 0.5))
 
     def search(self, query: str, *, limit: int | None = None, min_score: float = 0.0) -> list[Hit]:
-        asked = set(terms(query))
-        if not asked or not self.documents:
-            return []
-        weights = {term: self.idf(term) for term in asked if term in self.containing}
-        hits = []
-        for document, counts, length in zip(self.documents, self.frequencies, self.lengths, strict=True):
-            score = 0.0
-            for term, idf in weights.items():
-                tf = counts.get(term, 0)
-                if tf:
-                    norm = K1 * (1 - B + B * length / self.average) if self.average else K1
-                    score += idf * tf * (K1 + 1) / (tf + norm)
-            if score > min_score:
-                hits.append(Hit(document.item, round(score, 4)))
-        hits.sort(key=lambda hit: -hit.score)
-        return hits if limit is None else hits[:limit]
+        """Documents sharing a word with ``query``, best first (ties: in the order they were given)."""
+        scores: dict[int, float] = defaultdict(float)
+        for term in set(terms(query)):
+            posting = self.postings.get(term)
+            if not posting:
+                continue
+            idf = self.idf(term)
+            for number, weight in posting:
+                scores[number] += idf * weight
+        candidates = [number for number, score in scores.items() if score > min_score]
+        order = lambda number: (-scores[number], number)  # noqa: E731
+        ranked = sorted(candidates, key=order) if limit is None else heapq.nsmallest(limit, candidates, key=order)
+        return [Hit(self.documents[number].item, round(scores[number], 4)) for number in ranked]
