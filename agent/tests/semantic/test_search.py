@@ -142,3 +142,12 @@ def test_the_layers_synonyms_for_retrieval(described):
         "big spender": ["whale"],
     }
     assert selectors.semantic_synonyms(None) == {}
+
+
+def test_an_edit_is_seen_by_the_next_question(described, admin):
+    assert "lifetime" not in selectors.semantic_context(described, "customer lifetime").text
+    customers = SemanticTable.objects.get(data_source=described, name="customers")
+    semantic_entry_update(entry=customers, actor=admin, synonyms=["lifetime buyers"])
+    assert "customers (also called: lifetime buyers)" in selectors.semantic_context(described, "customer lifetime").text
+    semantic_entry_update(entry=customers, actor=admin, visible_to=["admin"])
+    assert "customers" not in selectors.semantic_context(described, "customer lifetime", role="normal").text
