@@ -253,7 +253,7 @@ class SemanticSyncInputSerializer(_Strict):
     data_source = serializers.UUIDField(required=False, help_text="The data source to scan (default: the default one)")
 
 
-class _DriftChanges(serializers.Serializer):
+class SemanticDriftChangesSerializer(serializers.Serializer):
     added = serializers.ListField(child=serializers.CharField())
     removed = serializers.ListField(child=serializers.CharField())
     changed = serializers.ListField(child=serializers.DictField(), help_text="{name, changes: [...]}")
@@ -263,8 +263,10 @@ class SemanticSyncOutputSerializer(serializers.Serializer):
     data_source = serializers.DictField(help_text="id, name")
     synced_at = serializers.DateTimeField()
     first_sync = serializers.BooleanField()
-    tables = _DriftChanges()
-    columns = _DriftChanges(help_text="Columns of tables that were there before (a new table's are not listed)")
+    tables = SemanticDriftChangesSerializer()
+    columns = SemanticDriftChangesSerializer(
+        help_text="Columns of tables that were there before (a new table's are not listed)"
+    )
     relationships = serializers.DictField(help_text="added, removed: relationship keys")
     sample_values = serializers.DictField(help_text="recorded: columns with values; skipped: [{column, reason}]")
     flagged = serializers.DictField(help_text="metrics: [{id, name, reason}], memories: [{id, question, reason}]")
