@@ -319,4 +319,8 @@ class ToolCallAdmin(ReadOnlyModelAdmin):
     show_full_result_count = False  # the log grows without bound: never COUNT(*) it for the header
 
 
-from . import admin_evals  # noqa: E402,F401 - evaluation pages (issue 17)
+# --- the semantic layer's pages (agent/admin_semantic.py), registered on import
+
+
+# The evaluation (issue 17) and semantic-layer (issue 16) pages, registered on import.
+from . import admin_evals, admin_semantic  # noqa: E402, F401

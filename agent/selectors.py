@@ -332,3 +332,16 @@ def tool_call_caller(call) -> dict:
     if call.client_id:
         return {"type": "integration", "id": call.client_id, "name": call.caller_name}
     return {"type": "user", "id": str(call.user_id) if call.user_id else "", "name": call.caller_name}
+
+
+# --- semantic layer (contract §5 "Knowledge"): the reads live in agent.knowledge.semantic; re-exported here are
+# the agent's seams (the prompt's semantic context, the tables a role may query) and the API's reads.
+from .knowledge.semantic import (  # noqa: E402, F401 - re-exported
+    SemanticContext,
+    semantic_context,
+    semantic_hidden_tables,
+    semantic_list,
+    semantic_search,
+    semantic_synonyms,
+    semantic_visible_tables,
+)

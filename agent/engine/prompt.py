@@ -12,7 +12,10 @@ the question. Ours add, for the run's data source:
   reference the best three; then the weak matches (under ``WEAK`` of the best score), each with what it
   references. The names of the others follow (at most ``MAX_OTHER_NAMES``);
 * up to ``MAX_EXAMPLES`` approved saved questions close to the question, with their SQL (their ids go to
-  the lineage's ``memories``), each SQL at most ``MAX_EXAMPLE_SQL_CHARS``.
+  the lineage's ``memories``), each SQL at most ``MAX_EXAMPLE_SQL_CHARS``;
+* the semantic layer's entries relevant to the question (``agent.selectors.semantic_context``: business terms,
+  metrics with their SQL, described tables and columns, sample values) within ``MAX_SEMANTIC_CHARS`` (their
+  ids go to the lineage's ``semantic``).
 """
 
 import functools
@@ -38,6 +41,7 @@ CONTEXT_WEIGHT = 0.5  # the conversation's earlier questions against this one
 MAX_JOIN_HOPS = 5
 WEAK = 0.25
 DEFAULT_SCHEMAS = (None, "", "public", "main")
+MAX_SEMANTIC_CHARS = 2_000
 _WORD = re.compile(r"[a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
@@ -202,6 +206,18 @@ def schema_slice(
     return "\n".join(lines[key] for key in shown), left_out
 
 
+async def semantic_context_for(run, question: str) -> str:
+    """The semantic layer's entries relevant to ``question`` (bounded; tables hidden from the caller's role
+    left out); their ids go to the lineage's ``semantic``."""
+    from agent import selectors
+    from agent.services.chat import orm
+
+    role = getattr(run.principal, "role", None)
+    found = await orm(selectors.semantic_context, run.data_source, question, MAX_SEMANTIC_CHARS, role=role)
+    run.semantic = list(found.ids)
+    return found.text
+
+
 class RulesPromptBuilder(SystemPromptBuilder):
     async def build_system_prompt(self, user, tools) -> str:
         run = current_run.get()
@@ -228,6 +244,9 @@ class ContextEnhancer(LlmContextEnhancer):
         if left_out:
             more = f" and {len(left_out) - MAX_OTHER_NAMES} more" if len(left_out) > MAX_OTHER_NAMES else ""
             parts.append(f"Other tables (columns not shown): {', '.join(left_out[:MAX_OTHER_NAMES])}{more}")
+        semantic = await semantic_context_for(run, user_message)
+        if semantic:
+            parts.append("\nWhat the data means (the semantic layer):\n" + semantic)
         if run.examples:
             parts.append("\nSaved examples of questions and their SQL:")
             for example in run.examples[:MAX_EXAMPLES]:

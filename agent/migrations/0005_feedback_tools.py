@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("agent", "0003_memory"),
+        ("agent", "0004_semantic"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

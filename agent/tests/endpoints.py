@@ -8,6 +8,8 @@ a normal user and a superuser; ``system_admin`` sees every one.
 
 Feedback: callers with ``use_chat`` rate their own answers; ``admin_tools`` lists the review queue and approves or
 rejects. Tools registry: ``admin_tools`` reads the registry and the call log; ``system_admin`` changes a tool.
+Semantic layer: callers with ``use_chat`` read; ``admin_tools`` (admins and superusers) writes. A table whose
+``visible_to`` leaves out the normal role is hidden (404) from a normal user, with its columns and metrics.
 """
 
 from majed_vanna.tests.endpoint_cases import Endpoint, Hidden
@@ -141,8 +143,124 @@ def a_tool() -> dict:
     return {"tool_id": "run_sql"}
 
 
+SEMANTIC = "/api/v1/agent/semantic"
+TOOLS_ADMIN = {"permission": "admin_tools", "denied": ("normal",)}
+
+
+def _semantic_table(visible_to=None):
+    """A scanned-looking table (with one column) of a declared source, made directly: the scan is tested in
+    agent/tests/semantic."""
+    from agent.models import SemanticColumn, SemanticTable
+    from agent.models.sources import default_roles
+
+    source_id = _source(roles=["admin", "superuser", "normal"])["id"]
+    table = SemanticTable.objects.create(
+        data_source_id=source_id, name="orders", visible_to=visible_to or default_roles()
+    )
+    column = SemanticColumn.objects.create(data_source_id=source_id, table=table, name="status", data_type="TEXT")
+    return table, column
+
+
+def a_semantic_table() -> dict:
+    return {"id": _semantic_table()[0].pk}
+
+
+def a_semantic_column() -> dict:
+    return {"id": _semantic_table()[1].pk}
+
+
+def _metric(visible_to=None):
+    from agent.models import SemanticMetric
+
+    table, _column = _semantic_table(visible_to)
+    return SemanticMetric.objects.create(
+        data_source_id=table.data_source_id, name="order count", expression="COUNT(*)", table="orders"
+    )
+
+
+def a_semantic_metric() -> dict:
+    return {"id": _metric().pk}
+
+
+def a_semantic_term() -> dict:
+    from agent.models import SemanticTerm
+
+    source_id = _source()["id"]
+    return {"id": SemanticTerm.objects.create(data_source_id=source_id, term="churn", definition="Lost customers").pk}
+
+
+def a_semantic_relationship() -> dict:
+    from agent.models import SemanticRelationship
+
+    table, _column = _semantic_table()
+    return {
+        "id": SemanticRelationship.objects.create(
+            data_source_id=table.data_source_id,
+            from_table="orders",
+            from_columns=["status"],
+            to_table="orders",
+            to_columns=["status"],
+            key="orders(status)->orders(status)",
+        ).pk
+    }
+
+
+def _staff_only(kind: str):
+    def target() -> dict:
+        if kind == "metric":
+            return {"id": _metric(visible_to=["admin", "superuser"]).pk}
+        table, column = _semantic_table(visible_to=["admin", "superuser"])
+        return {"id": (table if kind == "table" else column).pk}
+
+    return (Hidden("normal", target, f"a staff-only table's {kind} from normal"),)
+
+
+def _semantic(kind: str, plural: str, target, *, create_body=None, patch_body=None, hidden=()) -> list[Endpoint]:
+    collection, item = f"{SEMANTIC}/{plural}", f"{SEMANTIC}/{plural}/{{id}}"
+    declared = [
+        Endpoint(
+            "GET",
+            collection,
+            **CHAT,
+            results_key=plural,
+            bad_queries=({"data_source": "not-a-uuid"}, {"ordering": "bogus"}),
+        ),
+        Endpoint("GET", item, **CHAT, target=target, hidden=hidden),
+        Endpoint("PATCH", item, **TOOLS_ADMIN, target=target, bad_body=patch_body or {"description": 5 * 1000 * "x"}),
+        Endpoint("DELETE", item, **TOOLS_ADMIN, target=target),
+    ]
+    if create_body is not None:
+        declared.append(Endpoint("POST", collection, **TOOLS_ADMIN, bad_body=create_body))
+    return declared
+
+
 ENDPOINTS = [
     *EVAL_ENDPOINTS,
+    *_semantic("table", "tables", a_semantic_table, hidden=_staff_only("table"), patch_body={"visible_to": ["x"]}),
+    *_semantic("column", "columns", a_semantic_column, hidden=_staff_only("column")),
+    *_semantic(
+        "metric",
+        "metrics",
+        a_semantic_metric,
+        hidden=_staff_only("metric"),
+        create_body={"name": "x", "expression": "SUM(total)", "table": "orders", "data_source": "nope"},
+        patch_body={"filters": "status = 1"},
+    ),
+    *_semantic("term", "terms", a_semantic_term, create_body={"term": "churn"}, patch_body={"definition": ""}),
+    *_semantic(
+        "relationship",
+        "relationships",
+        a_semantic_relationship,
+        create_body={"from_table": "orders", "from_columns": [], "to_table": "orders", "to_columns": ["id"]},
+    ),
+    Endpoint(
+        "GET",
+        SEMANTIC + "/search",
+        **CHAT,
+        results_key="results",
+        bad_queries=({"q": "x" * 201}, {"kind": "view"}, {"data_source": "nope"}),
+    ),
+    Endpoint("POST", SEMANTIC + "/sync", **TOOLS_ADMIN, bad_body={"data_source": "not-a-uuid"}),
     Endpoint("POST", "/api/v1/agent/chat_sse", **CHAT, bad_body={"message": ""}),
     Endpoint("POST", "/api/v1/agent/chat_poll", **CHAT, bad_body={"message": "x" * 4001}),
     Endpoint("GET", "/api/v1/agent/tools", **CHAT),

@@ -251,7 +251,7 @@ def verify_archive(path: Path, *, expected_sha256: str | None = None) -> dict[st
                 raise ArchiveError("The payload checksum does not match the manifest.")
     except zipfile.BadZipFile:
         raise ArchiveError("The file is not a zip archive, or it is damaged or incomplete.")
-    except (zlib.error, EOFError, KeyError):
+    except (zlib.error, EOFError, KeyError, UnicodeDecodeError):  # a damaged member header: its name is garbage
         raise ArchiveError("The archive is damaged or incomplete: a table file cannot be decompressed.")
     except OSError as exc:
         raise ArchiveError(f"The archive cannot be read: {(exc.strerror or 'input/output error').lower()}.")

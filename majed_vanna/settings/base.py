@@ -297,6 +297,8 @@ SPECTACULAR_SETTINGS = {
         "MessageRoleEnum": "agent.models.conversations.MessageRole",
         "EvalRunStatusEnum": "agent.models.evals.EvalRunStatus",
         "RoleEnum": "majed_vanna.roles.Role",  # the user roles (another "role" enum exists: messages)
+        "RolesEnum": "agent.models.sources.SOURCE_ROLES",  # a data source's roles, a semantic table's visible_to
+        "SemanticStateEnum": "agent.models.semantic.DriftState",  # another "state" enum exists: circuit breakers
     },
     # Contract paths have no trailing slash (routes accept both forms).
     "PREPROCESSING_HOOKS": ["majed_vanna.api.schema.contract_paths"],

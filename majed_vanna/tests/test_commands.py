@@ -165,6 +165,9 @@ BAD_INPUT = {
             "Could not load the demo data into postgresql://reader:********@127.0.0.1:1/shop",
         ),
     ],
+    "sync_semantic_layer": [
+        Case(["sync_semantic_layer", "--data-source", "nowhere"], "No data source named 'nowhere'")
+    ],
     "check_health": [Case(["check_health"], "Service is unhealthy", settings={"_break_health": True})],
     "run_eval": [Case(["run_eval", "no-such-set"], "No evaluation set")],
     "import_eval": [
