@@ -16,7 +16,11 @@ The score is comparable across questions, so one threshold decides "close enough
   candidate that adds conditions the question did not ask for ("... that were cancelled") scores lower;
 * ``score = covered ** 0.6 * answered ** 0.4``, halved when the words shared are only qualifiers ("how many",
   "top", "each month": ``synonyms.QUALIFIERS``), which say how to measure but not what: "How many tables are
-  there?" must not run "How many orders are there?".
+  there?" must not run "How many orders are there?";
+* halved again when the question names specifics the candidate does not (a number such as a year or an amount,
+  or a capitalised name such as a country: ``specifics``): "How many orders were placed in 2024?" or "How many
+  customers are in Germany?" filter what "How many orders?" or "How many customers?" count, so the saved SQL
+  would answer another question (found by the demo evaluation set, ``agent/evals/demo_set.py``).
 
 Words go through ``tokens``: lower case, Porter stems, synonyms (``agent.knowledge.synonyms``, with the
 semantic layer's through its providers), then the stop words of questions are dropped.
@@ -37,6 +41,9 @@ from .synonyms import Synonyms, domain_synonyms
 K1, B = 1.2, 0.75
 COVERED_WEIGHT = 0.6
 QUALIFIERS_ONLY = 0.5  # the factor of a candidate sharing only qualifiers with the question
+SPECIFICS_MISSING = 0.5  # the factor of a candidate that lacks a number or name the question gives
+_NUMBER = re.compile(r"\d[\d,.]*")
+_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)*")
 RERANK = 100  # candidates re-scored after the first BM25 pass
 MEMO_TEXTS = 250_000  # questions whose words are kept (per synonyms table)
 CACHED_INDEXES = 8
@@ -69,6 +76,14 @@ def tokens(text: str, synonyms: Synonyms | None = None) -> list[str]:
         synonyms.memo.clear()
     synonyms.memo[text] = tuple(found)
     return found
+
+
+def specifics(text: str) -> frozenset[str]:
+    """Numbers (``2024``, ``60,000`` as ``60000``) and capitalised names past the first word (``Germany``,
+    ``Saudi Arabia``) of a question, lower-cased: the values a filter would use."""
+    numbers = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    names = {m.group(0).lower() for m in _NAME.finditer(text.strip())}
+    return frozenset(numbers | names)
 
 
 def _idf(df: int, n: int) -> float:
@@ -139,6 +154,7 @@ class Index:
             return []
         best = self._self_score(asked, len(words))
         qualifiers = self.synonyms.qualifiers
+        wanted = specifics(question)
         ranked = []
         for number in heapq.nlargest(RERANK, scores, key=scores.get):
             covered = min(1.0, scores[number] / best)
@@ -147,6 +163,8 @@ class Index:
             score = covered**COVERED_WEIGHT * answered ** (1 - COVERED_WEIGHT)
             if all(t in qualifiers for t in shared):
                 score *= QUALIFIERS_ONLY
+            if wanted and not wanted <= specifics(self.candidates[number].get("question") or ""):
+                score *= SPECIFICS_MISSING
             ranked.append((round(score, 4), -number))
         ranked.sort(reverse=True)
         return [{**self.candidates[-neg], "score": score} for score, neg in ranked[:limit]]
