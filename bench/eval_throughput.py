@@ -63,6 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--profile", action="store_true", help="cProfile the run (event loop in this thread)")
     args = parser.parse_args()
     settings.EVAL_CONCURRENCY = args.concurrency
     settings.MV_DATA_SOURCE_URL = f"sqlite:///{DATA_DIR}/demo.sqlite3"
@@ -100,7 +101,16 @@ def main() -> None:
     )
     run = EvalRun.objects.create(eval_set=eval_set, total=args.cases, started_by_id=str(admin.pk))
     started = time.perf_counter()
-    finished = async_to_sync(eval_run_execute)(run.pk)
+    if args.profile:
+        import asyncio
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        finished = profiler.runcall(asyncio.run, eval_run_execute(run.pk))
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    else:
+        finished = async_to_sync(eval_run_execute)(run.pk)
     elapsed = time.perf_counter() - started
     fake.stop()
     summary = finished.summary
