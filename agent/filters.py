@@ -4,7 +4,19 @@ import django_filters
 
 from majed_vanna.api.filtering import InRangeIsoDateTimeFilter, StableOrderingFilter, StrictBooleanFilter
 
-from .models import Conversation, DataSource, Engine, Feedback, FeedbackStatus, Rating, ToolCall
+from .models import (
+    Conversation,
+    DataSource,
+    Engine,
+    Feedback,
+    FeedbackStatus,
+    Memory,
+    MemoryKind,
+    MemoryScope,
+    MemoryStatus,
+    Rating,
+    ToolCall,
+)
 from .models.tools import TOOL_ID_MAX
 
 
@@ -59,3 +71,27 @@ class ToolCallFilter(django_filters.FilterSet):
     class Meta:
         model = ToolCall
         fields = ["tool", "success", "conversation", "since", "until"]
+
+
+class MemoryFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=MemoryKind.choices, help_text="question_sql, text or ddl")
+    status = django_filters.ChoiceFilter(choices=MemoryStatus.choices, help_text="draft, approved or retired")
+    scope = django_filters.ChoiceFilter(choices=MemoryScope.choices, help_text="global or private")
+    data_source = django_filters.UUIDFilter(field_name="data_source_id", help_text="Data source id")
+    flagged = StrictBooleanFilter(method="filter_flagged", help_text="Flagged by schema drift (true) or not (false)")
+    search = django_filters.CharFilter(
+        method="filter_search", max_length=200, help_text="Question, SQL or content contains"
+    )
+    ordering = StableOrderingFilter(fields=("created_at", "updated_at", "use_count"), tiebreaker="id")
+
+    class Meta:
+        model = Memory
+        fields = ["kind", "status", "scope", "data_source", "flagged", "search"]
+
+    def filter_flagged(self, queryset, name, value):
+        return queryset.exclude(flagged="") if value else queryset.filter(flagged="")
+
+    def filter_search(self, queryset, name, value):
+        from django.db.models import Q
+
+        return queryset.filter(Q(question__icontains=value) | Q(sql__icontains=value) | Q(content__icontains=value))

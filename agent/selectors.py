@@ -177,7 +177,58 @@ def memories_usable(principal, source: DataSource | None):
         Q(scope=MemoryScope.PRIVATE) & mine & Q(status__in=[MemoryStatus.APPROVED, MemoryStatus.DRAFT])
     )
     where = Q(data_source__isnull=True) | Q(data_source=source) if source is not None else Q(data_source__isnull=True)
-    return Memory.objects.filter(usable & where)
+    # a memory flagged by schema drift is never silently used: it waits for a fix (or a re-approval)
+    return Memory.objects.filter(usable & where, flagged="")
+
+
+def _memories_mine(principal):
+    from django.db.models import Q
+
+    client_id = getattr(principal, "integration_client_id", None)
+    if client_id:
+        return Q(owner_client_id=client_id)
+    if getattr(principal, "pk", None) is None:
+        return Q(pk__in=[])
+    return Q(owner_id=principal.pk, owner_client_id="")
+
+
+def memories_visible(principal):
+    """What ``principal`` may read in ``agent/memory``: its own private memories, and global ones: every global
+    one for ``admin_tools`` holders, the approved ones for other ``use_chat`` callers. Nobody sees another's
+    private memory."""
+    from django.db.models import Q
+
+    from .models import Memory, MemoryScope, MemoryStatus
+
+    permissions = principal_permissions(principal)
+    if "use_chat" not in permissions and "admin_tools" not in permissions:
+        return Memory.objects.none()
+    shared = Q(scope=MemoryScope.GLOBAL)
+    if "admin_tools" not in permissions:
+        shared &= Q(status=MemoryStatus.APPROVED)
+    mine = Q(scope=MemoryScope.PRIVATE) & _memories_mine(principal)
+    return Memory.objects.filter(shared | mine).select_related("data_source")
+
+
+def memory_list(*, principal, params) -> QuerySet:
+    """Visible memories, last changed first, filtered by ``MemoryFilter`` (422 on a bad value)."""
+    from .filters import MemoryFilter
+
+    return filter_queryset(MemoryFilter, params, memories_visible(principal).order_by("-updated_at", "-id"))
+
+
+def memory_stats(principal) -> dict:
+    """Counts of the visible memories per kind, status and scope, and how many drift flagged."""
+    from django.db.models import Count
+
+    from .models import MemoryKind, MemoryScope, MemoryStatus
+
+    visible = memories_visible(principal).order_by()
+    stats = {"total": visible.count(), "flagged": visible.exclude(flagged="").count()}
+    for field, choices in (("kind", MemoryKind), ("status", MemoryStatus), ("scope", MemoryScope)):
+        counted = dict(visible.values_list(field).annotate(n=Count("id")).values_list(field, "n"))
+        stats[f"by_{field}"] = {value: counted.get(value, 0) for value in choices.values}
+    return stats
 
 
 def saved_questions(principal, source: DataSource | None) -> list[dict]:

@@ -6,6 +6,7 @@ from .api.chat import chat_poll, chat_sse, tools_list
 from .api.conversations import ConversationViewSet
 from .api.evals import EvalRunViewSet, EvalSetViewSet
 from .api.feedback import FeedbackViewSet
+from .api.memory import MemoryViewSet
 from .api.semantic import (
     SemanticColumnViewSet,
     SemanticMetricViewSet,
@@ -26,6 +27,7 @@ router.register("agent/conversations", ConversationViewSet, basename="conversati
 router.register("agent/evals/runs", EvalRunViewSet, basename="eval-runs")
 router.register("agent/evals", EvalSetViewSet, basename="evals")
 router.register("agent/feedback", FeedbackViewSet, basename="feedback")
+router.register("agent/memory", MemoryViewSet, basename="memory")
 router.register("agent/tools/registry", ToolRegistryViewSet, basename="tools-registry")
 router.register("agent/tools/history", ToolCallViewSet, basename="tools-history")
 router.register("agent/semantic/tables", SemanticTableViewSet, basename="semantic-tables")

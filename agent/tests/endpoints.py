@@ -8,6 +8,8 @@ a normal user and a superuser; ``system_admin`` sees every one.
 
 Feedback: callers with ``use_chat`` rate their own answers; ``admin_tools`` lists the review queue and approves or
 rejects. Tools registry: ``admin_tools`` reads the registry and the call log; ``system_admin`` changes a tool.
+Memory: callers with ``use_chat`` read approved global memories and their own private ones; ``admin_tools``
+writes. Another user's private memory is hidden (404) from everyone, a superuser included.
 Semantic layer: callers with ``use_chat`` read; ``admin_tools`` (admins and superusers) writes. A table whose
 ``visible_to`` leaves out the normal role is hidden (404) from a normal user, with its columns and metrics.
 """
@@ -234,6 +236,33 @@ def _semantic(kind: str, plural: str, target, *, create_body=None, patch_body=No
     return declared
 
 
+MEMORY = "/api/v1/agent/memory"
+
+
+def a_memory(**fields) -> dict:
+    """An approved global text memory (every use_chat caller reads it; no gate: no data source needed)."""
+    from agent.models import Memory
+
+    fields = {"kind": "text", "content": "Orders ship within two days.", "status": "approved", **fields}
+    return {"id": Memory.objects.create(**fields).pk}
+
+
+def a_draft_memory() -> dict:
+    return a_memory(status="draft")
+
+
+def a_private_memory() -> dict:
+    """A private memory of a fresh admin: hidden from everyone else, admins and superusers included."""
+    from majed_vanna.tests.endpoint_cases import make_user
+
+    return a_memory(scope="private", owner=make_user("admin"))
+
+
+MEMORY_HIDDEN = (
+    Hidden("normal", a_private_memory, "another user's private memory from normal"),
+    Hidden("superuser", a_private_memory, "another user's private memory from superuser"),
+)
+
 ENDPOINTS = [
     *EVAL_ENDPOINTS,
     *_semantic("table", "tables", a_semantic_table, hidden=_staff_only("table"), patch_body={"visible_to": ["x"]}),
@@ -305,6 +334,24 @@ ENDPOINTS = [
     ),
     Endpoint("POST", FEEDBACK + "/{id}/approve", **REVIEW, target=a_feedback, bad_body={"sql": ""}),
     Endpoint("POST", FEEDBACK + "/{id}/reject", **REVIEW, target=a_feedback, bad_body={"note": "x" * 3000}),
+    Endpoint(
+        "GET",
+        MEMORY,
+        **CHAT,
+        results_key="memories",
+        bad_queries=({"kind": "bogus"}, {"data_source": "not-a-uuid"}, {"flagged": "maybe"}, {"ordering": "bogus"}),
+    ),
+    Endpoint("POST", MEMORY, **REVIEW, bad_body={"kind": "bogus"}),
+    Endpoint("GET", MEMORY + "/{id}", **CHAT, target=a_memory, hidden=MEMORY_HIDDEN),
+    Endpoint("PUT", MEMORY + "/{id}", **REVIEW, target=a_memory, hidden=MEMORY_HIDDEN[1:], bad_body={"kind": "x"}),
+    Endpoint("PATCH", MEMORY + "/{id}", **REVIEW, target=a_memory, hidden=MEMORY_HIDDEN[1:], bad_body={"tags": 1}),
+    Endpoint("DELETE", MEMORY + "/{id}", **REVIEW, target=a_memory, hidden=MEMORY_HIDDEN[1:]),
+    Endpoint("POST", MEMORY + "/search", **CHAT, bad_body={"query": "", "limit": 0}),
+    Endpoint("GET", MEMORY + "/stats", **CHAT),
+    Endpoint("GET", MEMORY + "/export", **CHAT),
+    Endpoint("POST", MEMORY + "/import", **REVIEW, bad_body={"memories": [{"kind": "bogus"}]}),
+    Endpoint("POST", MEMORY + "/{id}/approve", **REVIEW, target=a_draft_memory, hidden=MEMORY_HIDDEN[1:]),
+    Endpoint("POST", MEMORY + "/{id}/retire", **REVIEW, target=a_memory, hidden=MEMORY_HIDDEN[1:]),
     Endpoint("GET", TOOLS_REGISTRY, **REVIEW, results_key="tools"),
     Endpoint("PATCH", TOOLS_REGISTRY + "/{tool_id}", **ADMIN, target=a_tool, bad_body={"roles": ["wizard"]}),
     Endpoint(

@@ -298,7 +298,9 @@ SPECTACULAR_SETTINGS = {
         "EvalRunStatusEnum": "agent.models.evals.EvalRunStatus",
         "RoleEnum": "majed_vanna.roles.Role",  # the user roles (another "role" enum exists: messages)
         "RolesEnum": "agent.models.sources.SOURCE_ROLES",  # a data source's roles, a semantic table's visible_to
-        "SemanticStateEnum": "agent.models.semantic.DriftState",  # another "state" enum exists: circuit breakers
+        "SemanticStateEnum": "agent.models.semantic.DriftState",
+        "MemoryKindEnum": "agent.models.knowledge.MemoryKind",  # other "kind" enums exist (semantic search)
+        "MemoryStatusEnum": "agent.models.knowledge.MemoryStatus",  # another "state" enum exists: circuit breakers
     },
     # Contract paths have no trailing slash (routes accept both forms).
     "PREPROCESSING_HOOKS": ["majed_vanna.api.schema.contract_paths"],

@@ -174,6 +174,14 @@ BAD_INPUT = {
         Case(["import_eval", "{tmp}/missing.json", "{tmp}"], "Cannot read"),
         Case(["import_eval", "{tmp}/a-file", "{tmp}"], "Cannot read"),
     ],
+    "import_memory": [
+        Case(["import_memory", "{tmp}/missing.json"], "Cannot read"),
+        Case(["import_memory", "{tmp}/a-file"], "Cannot read"),
+    ],
+    "train_agent": [
+        Case(["train_agent", "{tmp}/missing"], "is not a directory"),
+        Case(["train_agent", "{tmp}"], "No .sql, .md, .txt or .json training file"),
+    ],
     "ask": [
         Case(["ask", "How many customers?"], "No active admin user exists"),
         Case(["ask", "How many customers?", "--user", "nobody@example.com"], "No user 'nobody@example.com'"),
