@@ -192,14 +192,19 @@ def saved_questions(principal, source: DataSource | None) -> list[dict]:
 
 
 def eval_sets_visible(principal):
-    """Evaluation sets for ``admin_tools`` holders (all of them), with their case counts; nothing for others."""
+    """Evaluation sets for ``admin_tools`` holders, on the data sources they may see, with their case counts;
+    nothing for others (a set's cases, SQL and results are its source's: hidden with it)."""
     from django.db.models import Count
 
     from .models import EvalSet
 
     if "admin_tools" not in principal_permissions(principal):
         return EvalSet.objects.none()
-    return EvalSet.objects.select_related("data_source").annotate(case_count=Count("cases"))
+    return (
+        EvalSet.objects.filter(data_source__in=data_sources_visible(principal))
+        .select_related("data_source")
+        .annotate(case_count=Count("cases"))
+    )
 
 
 def eval_runs_visible(principal):
@@ -207,7 +212,7 @@ def eval_runs_visible(principal):
 
     if "admin_tools" not in principal_permissions(principal):
         return EvalRun.objects.none()
-    return EvalRun.objects.select_related("eval_set")
+    return EvalRun.objects.filter(eval_set__data_source__in=data_sources_visible(principal)).select_related("eval_set")
 
 
 def eval_source(principal, ref: str) -> DataSource:

@@ -44,6 +44,12 @@ def eval_set_create(*, name: str, data_source: DataSource, description: str = ""
 
 @transaction.atomic
 def eval_set_update(*, eval_set: EvalSet, actor, **changes) -> EvalSet:
+    name = changes.get("name")
+    if (
+        name
+        and EvalSet.objects.filter(data_source_id=eval_set.data_source_id, name=name).exclude(pk=eval_set.pk).exists()
+    ):
+        raise ValidationFailedError(details={"name": ["An evaluation set of this name exists for this data source."]})
     for name, value in changes.items():
         setattr(eval_set, name, value)
     eval_set.save()
