@@ -239,20 +239,23 @@ def eval_run_history(eval_set) -> list:
 # --- feedback and the tools registry (contract §5 "Knowledge")
 
 
-def feedback_list(*, params) -> QuerySet:
+def feedback_list(*, principal, params) -> QuerySet:
     """The review queue (``admin_tools``), newest first, filtered by ``FeedbackFilter`` (422 on a bad value)."""
     from .filters import FeedbackFilter
-    from .models import Feedback
 
-    queryset = Feedback.objects.select_related("memory", "data_source").order_by("-created_at", "-id")
+    queryset = feedback_reviewable(principal).order_by("-created_at", "-id")
     return filter_queryset(FeedbackFilter, params, queryset)
 
 
-def feedback_reviewable() -> QuerySet:
-    """Every feedback row: what an ``admin_tools`` reviewer may act on."""
+def feedback_reviewable(principal) -> QuerySet:
+    """What an ``admin_tools`` reviewer may list and act on: feedback on the data sources ``principal`` may see
+    (its question, SQL and comment are that source's), and feedback whose source is gone."""
+    from django.db.models import Q
+
     from .models import Feedback
 
-    return Feedback.objects.select_related("memory", "data_source")
+    visible = Q(data_source__isnull=True) | Q(data_source__in=data_sources_visible(principal))
+    return Feedback.objects.filter(visible).select_related("memory", "data_source")
 
 
 def tool_settings() -> dict[str, dict]:
