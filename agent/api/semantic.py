@@ -18,7 +18,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 
 from majed_vanna.api.async_views import ApiResult, async_api_view
 from majed_vanna.api.filtering import filterset_parameters
-from majed_vanna.api.pagination import page_parameter_schemas
+from majed_vanna.api.pagination import EnvelopePagination, page_parameter_schemas
 from majed_vanna.api.parsers import loads_json
 from majed_vanna.api.viewsets import BaseAPIView, BaseViewSet
 from majed_vanna.exceptions import BadRequestError, ValidationFailedError
@@ -207,6 +207,7 @@ class SemanticRelationshipViewSet(_SemanticViewSet):
 
 
 class SemanticSearchView(BaseAPIView):
+    pagination_class = EnvelopePagination  # the schema's paged envelope (drf-spectacular reads it off the view)
     required_permissions = READ
     throttle_scopes = "agent.semantic.search"
     results_key = "results"
