@@ -15,6 +15,7 @@ from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework.fields import DateTimeField
 
 from majed_vanna.api.async_views import ApiResult, async_api_view
 from majed_vanna.api.filtering import filterset_parameters
@@ -284,4 +285,6 @@ async def semantic_sync_view(request):
     data = _sync_body(request)
     source = await sync_to_async(_sync_source)(request.user, data.get("data_source"))
     report = await semantic_sync(source=source, actor=request.user)
+    # ISO 8601 as every other endpoint answers dates (the async view's JSON would str() a datetime)
+    report = {**report, "synced_at": DateTimeField().to_representation(report["synced_at"])}
     return ApiResult(report, message="Semantic layer synchronised")
