@@ -243,14 +243,19 @@ def saved_questions(principal, source: DataSource | None) -> list[dict]:
 
 
 def eval_sets_visible(principal):
-    """Evaluation sets for ``admin_tools`` holders (all of them), with their case counts; nothing for others."""
+    """Evaluation sets for ``admin_tools`` holders, on the data sources they may see, with their case counts;
+    nothing for others (a set's cases, SQL and results are its source's: hidden with it)."""
     from django.db.models import Count
 
     from .models import EvalSet
 
     if "admin_tools" not in principal_permissions(principal):
         return EvalSet.objects.none()
-    return EvalSet.objects.select_related("data_source").annotate(case_count=Count("cases"))
+    return (
+        EvalSet.objects.filter(data_source__in=data_sources_visible(principal))
+        .select_related("data_source")
+        .annotate(case_count=Count("cases"))
+    )
 
 
 def eval_runs_visible(principal):
@@ -258,7 +263,7 @@ def eval_runs_visible(principal):
 
     if "admin_tools" not in principal_permissions(principal):
         return EvalRun.objects.none()
-    return EvalRun.objects.select_related("eval_set")
+    return EvalRun.objects.filter(eval_set__data_source__in=data_sources_visible(principal)).select_related("eval_set")
 
 
 def eval_source(principal, ref: str) -> DataSource:
@@ -285,20 +290,23 @@ def eval_run_history(eval_set) -> list:
 # --- feedback and the tools registry (contract §5 "Knowledge")
 
 
-def feedback_list(*, params) -> QuerySet:
+def feedback_list(*, principal, params) -> QuerySet:
     """The review queue (``admin_tools``), newest first, filtered by ``FeedbackFilter`` (422 on a bad value)."""
     from .filters import FeedbackFilter
-    from .models import Feedback
 
-    queryset = Feedback.objects.select_related("memory", "data_source").order_by("-created_at", "-id")
+    queryset = feedback_reviewable(principal).order_by("-created_at", "-id")
     return filter_queryset(FeedbackFilter, params, queryset)
 
 
-def feedback_reviewable() -> QuerySet:
-    """Every feedback row: what an ``admin_tools`` reviewer may act on."""
+def feedback_reviewable(principal) -> QuerySet:
+    """What an ``admin_tools`` reviewer may list and act on: feedback on the data sources ``principal`` may see
+    (its question, SQL and comment are that source's), and feedback whose source is gone."""
+    from django.db.models import Q
+
     from .models import Feedback
 
-    return Feedback.objects.select_related("memory", "data_source")
+    visible = Q(data_source__isnull=True) | Q(data_source__in=data_sources_visible(principal))
+    return Feedback.objects.filter(visible).select_related("memory", "data_source")
 
 
 def tool_settings() -> dict[str, dict]:

@@ -9,7 +9,8 @@
 #
 # schemathesis lives in its own virtualenv (FUZZ_VENV, default /tmp/st-venv), not in the project's.
 # Knobs: FUZZ_MAX_EXAMPLES (per operation, default 30), FUZZ_SEED (default 1), FUZZ_WORKERS (default 1),
-# FUZZ_REPORT_DIR (default: a temporary directory, kept and printed).
+# FUZZ_REPORT_DIR (default: a temporary directory, kept and printed), FUZZ_INCLUDE (a regex of operations,
+# e.g. '^POST /api/v1/agent/': only those, in the admin and anonymous runs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -42,6 +43,9 @@ export DJANGO_ENV=development DJANGO_DEBUG=0
 
 echo "==> preparing a throwaway server in $data_dir"
 .venv/bin/python manage.py migrate --noinput --verbosity 0
+# The demo data source as the default one, so the operations that reach a data source (chat, the semantic
+# layer's scan, evaluation runs) are fuzzed against one that answers (else they are 503, the source being down).
+.venv/bin/python manage.py seed_demo >/dev/null
 .venv/bin/daphne -b 127.0.0.1 -p "$port" majed_vanna.asgi:application >"$data_dir/server.log" 2>&1 &
 server=$!
 cleanup() {
@@ -74,6 +78,8 @@ checks=not_a_server_error,response_schema_conformance,status_code_conformance,co
 # No automatic sign-up: the anonymous run must stay anonymous.
 printf '[auth]\nauto-signup = false\n' >"$data_dir/schemathesis.toml"
 st=(env -C "$data_dir" "$venv/bin/st" --config-file "$data_dir/schemathesis.toml" run "$base/schema/")
+include=()
+[ -n "${FUZZ_INCLUDE:-}" ] && include=(--include-name-regex "$FUZZ_INCLUDE")
 common=(--checks "$checks" --max-examples "$max_examples" --seed "$seed" --workers "$workers"
   --phases examples,coverage,fuzzing --request-timeout 20 --max-failures 200
   --suppress-health-check all --no-color --report junit)
@@ -84,10 +90,10 @@ status=0
 
 echo "==> schemathesis as an admin (every operation but PUT config and auth/logout)"
 "${st[@]}" "${common[@]}" -H "Authorization: Bearer $token" \
-  --exclude-name-regex "$last_ops" --report-dir "$report_dir/admin" || status=1
+  --exclude-name-regex "$last_ops" "${include[@]}" --report-dir "$report_dir/admin" || status=1
 
 echo "==> schemathesis without credentials (every operation but PUT config and auth/logout)"
-"${st[@]}" "${common[@]}" --exclude-name-regex "$last_ops" --report-dir "$report_dir/anonymous" || status=1
+"${st[@]}" "${common[@]}" --exclude-name-regex "$last_ops" "${include[@]}" --report-dir "$report_dir/anonymous" || status=1
 
 for op in "PUT /api/v1/config" "POST /api/v1/auth/logout"; do
   echo "==> schemathesis as a fresh admin on $op"

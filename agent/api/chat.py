@@ -11,7 +11,6 @@ import json
 
 from django.conf import settings
 from django.http import StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 
 from majed_vanna.api.async_views import ApiResult, async_api_view
@@ -27,6 +26,18 @@ SSE_DESCRIPTION = (
     "A text/event-stream: one JSON event per `data:` line (text, sql, table, chart, tool_start, tool_end, error) "
     "and `done` last, with the lineage; a `: keep-alive` comment every 15 s. Closing the connection cancels the run."
 )
+
+
+# What a client reads from the stream, one event at a time (OpenAPI 3.0: an event stream's schema describes
+# each event): its ``data`` line holds one JSON event; no ``event:`` field is sent, so readers see "message".
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "description": "Not sent: readers see the default, message"},
+        "data": {"type": "string", "description": "One JSON event: its type, then that type's fields"},
+    },
+    "required": ["data"],
+}
 
 
 def chat_input(request) -> dict:
@@ -76,7 +87,7 @@ async def _sse(prepared, heartbeat: float):
         "POST": {
             "request": ChatInputSerializer,
             "responses": {
-                (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description=SSE_DESCRIPTION),
+                (200, "text/event-stream"): OpenApiResponse(SSE_EVENT_SCHEMA, description=SSE_DESCRIPTION),
             },
             "summary": "Ask a question; the answer streams as server-sent events",
         }

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from ..models import EvalCase, EvalResult, EvalRun, EvalSet
+from ..services.evals import MAX_IMPORT_CASES
 
 MAX_QUESTION = 4_000
 MAX_SQL = 20_000
@@ -61,7 +62,7 @@ class EvalImportInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=5_000)
     data_source = serializers.CharField(max_length=100, help_text="Data source id or name")
-    cases = EvalCaseInputSerializer(many=True, allow_empty=False)
+    cases = EvalCaseInputSerializer(many=True, allow_empty=False, max_length=MAX_IMPORT_CASES)
 
 
 class EvalExportOutputSerializer(serializers.Serializer):

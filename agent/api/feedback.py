@@ -69,10 +69,12 @@ class FeedbackViewSet(BaseViewSet):
     not_found_message = FEEDBACK_NOT_FOUND
 
     def visible_queryset(self, principal):
-        return selectors.feedback_reviewable()
+        return selectors.feedback_reviewable(principal)
 
     def list(self, request):
-        return self.paginated(selectors.feedback_list(params=request.query_params), FeedbackOutputSerializer)
+        return self.paginated(
+            selectors.feedback_list(principal=request.user, params=request.query_params), FeedbackOutputSerializer
+        )
 
     def create(self, request):
         data = self.validated(FeedbackCreateInputSerializer, request.data)

@@ -15,10 +15,11 @@ from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework.fields import DateTimeField
 
 from majed_vanna.api.async_views import ApiResult, async_api_view
 from majed_vanna.api.filtering import filterset_parameters
-from majed_vanna.api.pagination import page_parameter_schemas
+from majed_vanna.api.pagination import EnvelopePagination, page_parameter_schemas
 from majed_vanna.api.parsers import loads_json
 from majed_vanna.api.viewsets import BaseAPIView, BaseViewSet
 from majed_vanna.exceptions import BadRequestError, ValidationFailedError
@@ -207,6 +208,7 @@ class SemanticRelationshipViewSet(_SemanticViewSet):
 
 
 class SemanticSearchView(BaseAPIView):
+    pagination_class = EnvelopePagination  # the schema's paged envelope (drf-spectacular reads it off the view)
     required_permissions = READ
     throttle_scopes = "agent.semantic.search"
     results_key = "results"
@@ -283,4 +285,6 @@ async def semantic_sync_view(request):
     data = _sync_body(request)
     source = await sync_to_async(_sync_source)(request.user, data.get("data_source"))
     report = await semantic_sync(source=source, actor=request.user)
+    # ISO 8601 as every other endpoint answers dates (the async view's JSON would str() a datetime)
+    report = {**report, "synced_at": DateTimeField().to_representation(report["synced_at"])}
     return ApiResult(report, message="Semantic layer synchronised")
