@@ -73,7 +73,8 @@ async def test_every_run_sql_call_is_logged_with_its_outcome(demo_source, openai
     assert answer["lineage"]["row_count"] == 1
 
     calls = await sync_to_async(list)(ToolCall.objects.order_by("created_at", "id"))
-    assert [(c.tool, c.success, c.error_code) for c in calls] == [("run_sql", False, "SQL_REFUSED"), ("run_sql", True, "")]
+    outcomes = [(c.tool, c.success, c.error_code) for c in calls]
+    assert outcomes == [("run_sql", False, "SQL_REFUSED"), ("run_sql", True, "")]
     for call in calls:
         assert call.user_id == user.pk and call.caller_name == user.username
         assert str(call.conversation_id) == answer["conversation_id"]
