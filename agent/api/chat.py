@@ -15,10 +15,9 @@ from drf_spectacular.utils import OpenApiResponse
 
 from majed_vanna.api.async_views import ApiResult, async_api_view
 from majed_vanna.api.parsers import loads_json
-from majed_vanna.api.permissions import principal_permissions
 from majed_vanna.exceptions import BadRequestError, ValidationFailedError
 
-from ..engine.tools import tools_for
+from ..engine.tools import atools_for
 from ..services import chat as chat_service
 from .chat_serializers import ChatInputSerializer, ChatPollOutputSerializer, ToolListOutputSerializer
 
@@ -131,4 +130,4 @@ async def chat_poll(request):
 )
 async def tools_list(request):
     """The tools the model may call on the caller's behalf (``run_sql`` first), with their JSON Schema."""
-    return ApiResult({"tools": tools_for(principal_permissions(request.user))}, message="Tools")
+    return ApiResult({"tools": await atools_for(request.user)}, message="Tools")

@@ -1,9 +1,12 @@
 """The answerer without an LLM (contract §5 "offline mode"). It never pretends to be a model:
 
 1. a message that is itself SQL runs through the read-only gate (the ``run_sql`` path, no correction);
-2. a message close to a usable saved question (score at least ``MATCH_THRESHOLD``) runs that question's saved
+2. a message that names a defined metric of the semantic layer (``agent.engine.metrics.metric_named``: its name
+   or a synonym, over a table the caller's role may see) runs the metric's statement, built from the stored
+   entry and checked by the gate like any SQL, and says which metric it used (lineage ``metric``);
+3. a message close to a usable saved question (score at least ``MATCH_THRESHOLD``) runs that question's saved
    SQL and says which question matched and how closely (lineage ``matched_question``, ``memories``);
-3. otherwise it says that no LLM is configured and lists the closest saved questions and the tables it knows.
+4. otherwise it says that no LLM is configured and lists the closest saved questions and the tables it knows.
 
 Saved questions are found by ``agent.knowledge.memory.saved_questions_search`` (BM25 with stems and synonyms;
 the caller's usable memories only: approved global ones, the caller's own private ones). ``MATCH_THRESHOLD``
@@ -106,7 +109,23 @@ async def _answer_saved(run: Run, best: dict[str, Any]) -> None:
         run.emit({"type": events.ERROR, "error": run.failure})
 
 
+async def _answer_metric(run: Run, metric: dict[str, Any]) -> None:
+    run.metric = metric["name"]
+    about = f" ({metric['description']})" if metric["description"] else ""
+    run.emit(
+        events.text(
+            f'No LLM is configured. Your question names the defined metric "{metric["name"]}"{about}; '
+            "here is its SQL and its result."
+        )
+    )
+    if not await _run_sql(run, metric["sql"]):  # a metric whose table or columns drifted away
+        run.failure = run.attempts[-1].error or {}
+        run.emit({"type": events.ERROR, "error": run.failure})
+
+
 async def _known_tables(run: Run) -> str:
+    from .prompt import visible_schema
+
     if run.schema is None and run.data_source is not None:
         from agent.services.source_probes import data_source_schema
 
@@ -115,7 +134,8 @@ async def _known_tables(run: Run) -> str:
         except Exception:  # the source is down or unreadable: the answer still says what it can
             logger.warning("Offline answer: the schema of %s could not be read", run.data_source.name, exc_info=True)
             run.schema = {}
-    return ", ".join(t["name"] for t in (run.schema or {}).get("tables", [])) or "none found"
+    shown = await visible_schema(run)
+    return ", ".join(t["name"] for t in (shown or {}).get("tables", [])) or "none found"
 
 
 async def _no_match(run: Run, found: list[dict[str, Any]]) -> None:
@@ -134,6 +154,14 @@ async def answer(run: Run) -> None:
     engine = getattr(run.data_source, "engine", "sqlite")
     if await looks_like_sql(run.question, engine):
         await _passthrough(run)
+        return
+    from agent.services.chat import orm
+
+    from .metrics import metric_named
+
+    metric = await orm(metric_named, run.data_source, getattr(run.principal, "role", None), run.question)
+    if metric is not None:
+        await _answer_metric(run, metric)
         return
     found = await _search(run, SUGGESTIONS)
     best = found[0] if found else None

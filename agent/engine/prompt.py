@@ -3,7 +3,9 @@
 vanna asks a ``SystemPromptBuilder`` for the base prompt and an ``LlmContextEnhancer`` to add what depends on
 the question. Ours add, for the run's data source:
 
-* the tables that matter for the question (``schema_slice``): every table when the schema fits in
+* of the tables the caller's role may see (``visible_schema``: the semantic layer's visible tables, as the
+  gate's allow-list; a foreign key to a hidden table is left out too), the ones that matter for the question
+  (``schema_slice``): every table when the schema fits in
   ``MAX_SCHEMA_CHARS``; else the tables whose names or columns share words with the question (a word that
   few tables have counts more than one most tables have, as ``id`` or ``name``; a name counts more than a
   column), with the earlier questions of the conversation counting half. In order, within ``MAX_SCHEMA_CHARS``:
@@ -206,6 +208,31 @@ def schema_slice(
     return "\n".join(lines[key] for key in shown), left_out
 
 
+def schema_visible(snapshot: dict | None, visible: list[str] | None) -> dict | None:
+    """``snapshot`` without the tables outside ``visible`` (``None``: all shown), nor foreign keys to them."""
+    if visible is None or snapshot is None:
+        return snapshot
+    allowed = {name.lower() for name in visible}
+    tables = []
+    for table in snapshot.get("tables", []):
+        if qualified(table).lower() not in allowed:
+            continue
+        keys = [fk for fk in table.get("foreign_keys", []) if _target(fk).lower() in allowed]
+        tables.append({**table, "foreign_keys": keys} if "foreign_keys" in table else table)
+    return {**snapshot, "tables": tables}
+
+
+async def visible_schema(run) -> dict | None:
+    """The run's schema as the caller's role may see it (``schema_visible``)."""
+    from agent import selectors
+    from agent.services.chat import orm
+
+    if run.data_source is None:
+        return run.schema
+    visible = await orm(selectors.semantic_visible_tables, run.data_source, getattr(run.principal, "role", None))
+    return schema_visible(run.schema, visible)
+
+
 async def semantic_context_for(run, question: str) -> str:
     """The semantic layer's entries relevant to ``question`` (bounded; tables hidden from the caller's role
     left out); their ids go to the lineage's ``semantic``."""
@@ -236,10 +263,11 @@ class ContextEnhancer(LlmContextEnhancer):
         run = current_run.get()
         parts = [system_prompt]
         earlier = " ".join(m["content"] for m in run.history if m["role"] == "user")
-        if len((run.schema or {}).get("tables", [])) > OFF_LOOP_TABLES:  # CPU work: keep the event loop free
-            schema, left_out = await run_blocking(schema_slice, run.schema, user_message, context=earlier)
+        snapshot = await visible_schema(run)
+        if len((snapshot or {}).get("tables", [])) > OFF_LOOP_TABLES:  # CPU work: keep the event loop free
+            schema, left_out = await run_blocking(schema_slice, snapshot, user_message, context=earlier)
         else:
-            schema, left_out = schema_slice(run.schema, user_message, context=earlier)
+            schema, left_out = schema_slice(snapshot, user_message, context=earlier)
         parts.append("\nSchema:\n" + (schema or "(no tables found)"))
         if left_out:
             more = f" and {len(left_out) - MAX_OTHER_NAMES} more" if len(left_out) > MAX_OTHER_NAMES else ""

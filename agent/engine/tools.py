@@ -12,6 +12,12 @@ a caller's groups are its contract permissions (``agent.engine.loop.vanna_user``
 what vanna's lacks: each tool call counts against ``agent_max_tool_iterations`` (vanna counts model answers,
 and one answer may hold several calls), a call past the limit never runs, a bad call (unknown tool, missing
 or malformed ``sql``) goes back to the model in one plain sentence it can act on.
+
+The tools registry (issue 16; ``agent.selectors.tool_settings``): a tool an administrator disabled, or whose
+roles leave out the caller's role, is neither offered to the model (``RunToolRegistry``'s permission check,
+asked per request, so a change made in another process applies from the next model call) nor listed by
+``GET agent/tools`` (``tools_for`` / ``atools_for``). Every ``run_sql`` call, from the model or the offline
+answerer, is logged (``agent.services.tool_calls``: who, arguments redacted, duration, outcome).
 """
 
 import logging
@@ -22,13 +28,16 @@ from pydantic import BaseModel, Field, ValidationError
 from vanna.core.registry import ToolRegistry
 from vanna.core.tool import Tool, ToolCall, ToolContext, ToolResult
 
+from agent import selectors
 from agent.sql.runners import SourceUnavailable
 from agent.sql.types import QueryResult, SqlError, SqlRefused, SqlTimeout
+from majed_vanna.api.permissions import principal_permissions
 from majed_vanna.circuit_breakers import OPEN, get_breaker
 from majed_vanna.exceptions import ServiceUnavailableError
 
 from . import charts, events
 from .lineage import saved_match
+from .metrics import metric_for_sql
 from .run import SqlAttempt, current_run
 
 logger = logging.getLogger(__name__)
@@ -93,6 +102,7 @@ class RunSqlTool(Tool[RunSqlArgs]):
             run.attempts.append(SqlAttempt(statement, False, elapsed, body))
             run.emit(events.tool_end(self.name, False, elapsed, body))
             run.fatal = down  # no correction can help: the registry ends the run after this call
+            await _logged(run, statement, elapsed, down.code)
             return ToolResult(success=False, result_for_llm=down.message, error=down.message)
         except (SqlRefused, SqlTimeout, SqlError) as exc:
             elapsed = (time.perf_counter() - started) * 1000
@@ -100,6 +110,7 @@ class RunSqlTool(Tool[RunSqlArgs]):
             body = events.error_body(exc.code, exc.message, exc.details)
             run.attempts.append(SqlAttempt(statement, False, elapsed, body))
             run.emit(events.tool_end(self.name, False, elapsed, body))
+            await _logged(run, statement, elapsed, exc.code)
             rule = f" (rule: {exc.details['rule']})" if isinstance(exc.details, dict) and "rule" in exc.details else ""
             message = f"{exc.code}{rule}: {exc.message}. Correct the SQL and call run_sql again."
             return ToolResult(success=False, result_for_llm=message, error=message, metadata={"error": body})
@@ -107,6 +118,7 @@ class RunSqlTool(Tool[RunSqlArgs]):
         run.sql_ms += elapsed
         run.attempts.append(SqlAttempt(statement, True, elapsed))
         run.matched = run.matched or saved_match(run, statement)
+        run.metric = run.metric or await metric_for_sql(run, statement, result.checked)
         run.sql = result.checked.sql if result.checked else statement
         run.tables = sorted(set(run.tables) | set(result.checked.tables if result.checked else ()))
         run.row_count, run.truncated = result.row_count, result.truncated
@@ -115,7 +127,23 @@ class RunSqlTool(Tool[RunSqlArgs]):
         if spec is not None:
             run.emit(events.chart(spec))
         run.emit(events.tool_end(self.name, True, elapsed))
+        await _logged(run, statement, elapsed)
         return ToolResult(success=True, result_for_llm=result_for_llm(result))
+
+
+async def _logged(run, statement: str, elapsed_ms: float, error_code: str = "") -> None:
+    """One ``run_sql`` call in the tool-call log (never fails the call)."""
+    from agent.services.tool_calls import atool_call_record
+
+    await atool_call_record(
+        principal=run.principal,
+        tool=RunSqlTool.name,
+        args={"sql": statement},
+        duration_ms=elapsed_ms,
+        success=not error_code,
+        error_code=error_code,
+        conversation_id=run.conversation_id,
+    )
 
 
 def source_down(source, exc: Exception) -> SourceUnavailable:
@@ -169,7 +197,16 @@ def _arguments_problem(tool: Tool[Any], arguments: dict) -> str | None:
 
 
 class RunToolRegistry(ToolRegistry):
-    """vanna's registry, with the run's tool-call budget and plain answers to bad calls (module docstring)."""
+    """vanna's registry, with the run's tool-call budget, plain answers to bad calls and the tools registry's
+    settings (module docstring)."""
+
+    async def _validate_tool_permissions(self, tool: Tool[Any], user) -> bool:
+        """vanna's group check, then the registry's: enabled, and offered to the run's caller's role. vanna asks
+        this for the schemas of every model request and again before a call runs."""
+        if not await super()._validate_tool_permissions(tool, user):
+            return False
+        settings = await selectors.atool_settings()
+        return selectors.tool_allowed(current_run.get().principal, tool.name, settings)
 
     async def execute(self, tool_call: ToolCall, context: ToolContext) -> ToolResult:
         run = current_run.get()
@@ -203,13 +240,14 @@ def tool_registry() -> ToolRegistry:
     return registry
 
 
-def tools_for(permissions: set[str] | list[str]) -> list[dict[str, Any]]:
-    """``GET agent/tools``: the tools a caller with ``permissions`` may use (contract shape)."""
-    granted = set(permissions)
+def _listing(principal, settings: dict[str, dict]) -> list[dict[str, Any]]:
+    granted = set(principal_permissions(principal))
     listed = []
     for tool in TOOLS:
         needed = list(tool.access_groups)
         if needed and not granted & set(needed):
+            continue
+        if not selectors.tool_allowed(principal, tool.name, settings):
             continue
         schema = tool.get_schema()
         listed.append(
@@ -223,3 +261,15 @@ def tools_for(permissions: set[str] | list[str]) -> list[dict[str, Any]]:
             }
         )
     return listed
+
+
+def tools_for(principal, settings: dict[str, dict] | None = None) -> list[dict[str, Any]]:
+    """``GET agent/tools``: the tools ``principal`` may use (contract shape): its permissions meet the tool's,
+    and the registry's settings (``settings``, default the current ones) enable the tool for its role.
+    Synchronous code; a coroutine awaits ``atools_for``."""
+    return _listing(principal, settings if settings is not None else selectors.tool_settings())
+
+
+async def atools_for(principal) -> list[dict[str, Any]]:
+    """``tools_for`` from a coroutine (the settings reloaded off the event loop when stale)."""
+    return _listing(principal, await selectors.atool_settings())

@@ -180,3 +180,18 @@ def synonyms_for(data_source=None) -> Synonyms:
     if len(_compiled) > MAX_COMPILED:
         _compiled.clear()
     return _compiled.setdefault(compiled.fingerprint, compiled)
+
+
+def semantic_layer_synonyms(data_source) -> dict[str, list[str]]:
+    """The provider for the semantic layer (``agent.selectors.semantic_synonyms``): the synonyms people gave the
+    tables, columns, metrics and terms of ``data_source`` (nothing for anything that is not a stored source)."""
+    from agent.models import DataSource
+
+    if not isinstance(data_source, DataSource) or data_source.pk is None:
+        return {}
+    from agent.selectors import semantic_synonyms
+
+    return semantic_synonyms(data_source)
+
+
+register_synonym_provider(semantic_layer_synonyms)

@@ -1,6 +1,9 @@
 """The one path every agent query takes to a data source (issue 14; contract §5 "Agent", the SQL rule):
 
-1. the tables the caller may read: the source's introspected schema (cached with the source);
+1. the tables the caller may read: the source's introspected schema (cached with the source), narrowed to the
+   tables the semantic layer shows the caller's role (``agent.selectors.semantic_visible_tables``; a source
+   never scanned restricts nothing). A hidden table is, to the gate, a table that does not exist (rule
+   ``table``);
 2. ``agent.sql.gate.check`` (parse, functions, tables), off the event loop: only a ``CheckedSQL`` runs;
 3. ``agent.sql.runners.run`` (read-only connection or transaction, statement timeout, row and byte caps).
 
@@ -33,15 +36,33 @@ def schema_table_names(snapshot: dict | None) -> list[str]:
     return names
 
 
+def readable_tables(tables: list[str], visible: list[str] | None) -> list[str]:
+    """``tables`` (the schema's) narrowed to ``visible`` (the semantic layer's for a role; ``None``: all)."""
+    if visible is None:
+        return tables
+    allowed = {name.lower() for name in visible}
+    return [name for name in tables if name.lower() in allowed]
+
+
+def _gate_inputs(source: DataSource, principal) -> tuple[DataSourceSpec, list[str] | None]:
+    """The source's spec (decrypted) and the tables the caller's role may read (one thread hop for both)."""
+    return (
+        selectors.data_source_spec(source),
+        selectors.semantic_visible_tables(source, getattr(principal, "role", None)),
+    )
+
+
 async def data_source_check(*, source: DataSource, sql: str, principal) -> CheckedSQL:
     """The gate's verdict on ``sql`` for ``source``: a ``CheckedSQL``, or ``SqlRefused`` (audited)."""
-    spec = await sync_to_async(selectors.data_source_spec)(source)
-    return await _checked(source=source, spec=spec, sql=sql, principal=principal)
+    spec, visible = await sync_to_async(_gate_inputs)(source, principal)
+    return await _checked(source=source, spec=spec, visible=visible, sql=sql, principal=principal)
 
 
-async def _checked(*, source: DataSource, spec: DataSourceSpec, sql: str, principal) -> CheckedSQL:
+async def _checked(
+    *, source: DataSource, spec: DataSourceSpec, visible: list[str] | None, sql: str, principal
+) -> CheckedSQL:
     schema = await data_source_schema(source=source)
-    tables = schema_table_names(schema["schema"])
+    tables = readable_tables(schema_table_names(schema["schema"]), visible)
     try:
         return await run_blocking(
             gate.check, sql, dialect=spec.engine, tables=tables, allow_system_catalogs=spec.allow_system_catalogs
@@ -55,8 +76,8 @@ async def data_source_query(*, source: DataSource, sql: str, principal, dry_run:
     """Check ``sql`` with the gate, then run it read-only on ``source``; refusals are audited. ``dry_run``:
     ``EXPLAIN`` it first (the agent's correction loop: a plan error costs no scan). The result carries the
     ``CheckedSQL`` (the statement that ran, the tables it read)."""
-    spec = await sync_to_async(selectors.data_source_spec)(source)  # decrypted once, for the gate and the run
-    checked = await _checked(source=source, spec=spec, sql=sql, principal=principal)
+    spec, visible = await sync_to_async(_gate_inputs)(source, principal)  # decrypted once, for the gate and the run
+    checked = await _checked(source=source, spec=spec, visible=visible, sql=sql, principal=principal)
     try:
         if dry_run:
             await runners.explain(spec, checked)

@@ -5,7 +5,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
-from agent.engine.tools import tools_for
+from agent.engine.tools import atools_for, tools_for
+from integrations.principal import IntegrationPrincipal
 from integrations.services import client_create
 from majed_vanna.roles import Role
 
@@ -64,14 +65,15 @@ def test_anonymous_callers_are_refused(api_client):
 
 def test_a_caller_without_use_chat_gets_no_tools():
     """The listing's rule itself (the view already refuses such a caller)."""
-    assert tools_for({"read_config", "use_tools"}) == []
+    issued = client_create(name="Config reader", permissions=["read_config", "use_tools"])
+    assert tools_for(IntegrationPrincipal(issued.client)) == []
 
 
 async def test_the_model_is_offered_exactly_the_listed_tools(demo_source, openai_llm, user):
     say(openai_llm, "Hello.")
     await ask(user, "Hello")
     offered = llm_requests(openai_llm)[0].body["tools"]
-    listing = tools_for(user.mv_permissions)
+    listing = await atools_for(user)
     assert [t["function"]["name"] for t in offered] == [t["name"] for t in listing]
     assert [t["function"]["parameters"] for t in offered] == [t["parameters"] for t in listing]
     assert [t["function"]["description"] for t in offered] == [t["description"] for t in listing]
