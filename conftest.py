@@ -64,6 +64,10 @@ def _clear():
         cache.delete_pattern("*")
     else:
         cache.clear()
+    # Process-local memos that trust the cache's stamps: forget them with the stamps.
+    from agent import tool_settings
+
+    tool_settings.forget()
 
 
 @pytest.fixture(autouse=True)
