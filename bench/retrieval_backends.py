@@ -160,6 +160,7 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 10_000, 100_000])
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument(
         "--encoded-up-to", type=int, default=10_000, help="larger corpora get stored random vectors (embeddings)"
     )
@@ -169,7 +170,8 @@ def main() -> int:
 
     django.setup()
     build, embeddings = builders()
-    quality(build, embeddings)
+    if not args.skip_quality:
+        quality(build, embeddings)
     if not args.skip_latency:
         latency(build, args.sizes, args.queries, args.encoded_up_to)
     return 0
