@@ -7,7 +7,8 @@ A search does not reload every memory: the retrieval index of the caller's usabl
 index of the source's global ones. Any change made with ``save()`` (a new, edited, approved, retired or
 deleted memory) changes the stamp, so the next search rebuilds the index; a bulk ``update()`` that changes
 questions must call ``memory_index_invalidate()``. Only ids and questions are kept in the index; the SQL of
-the few results is read afterwards.
+the few results is read afterwards. The index is BM25's or, with ``MV_RETRIEVAL_BACKEND=embeddings``, the
+embedding backend's (``agent.knowledge.embeddings``: vectors stored by content hash, not re-embedded).
 """
 
 import threading
@@ -21,6 +22,7 @@ from django.utils import timezone
 from agent import selectors
 from agent.models import Memory, MemoryKind, MemoryScope
 
+from .embeddings import backend, index_factory
 from .retrieval import Index
 from .synonyms import synonyms_for
 
@@ -38,7 +40,7 @@ def _saved(principal, source):
     return selectors.memories_usable(principal, source).filter(kind=MemoryKind.QUESTION_SQL).exclude(sql="")
 
 
-def saved_question_index(principal, source) -> Index:
+def saved_question_index(principal, source) -> Index:  # or an EmbeddingIndex: the same search()
     """The retrieval index of the question→SQL memories ``principal`` may use on ``source`` (cached)."""
     rows = _saved(principal, source)
     stamp = rows.aggregate(
@@ -46,14 +48,14 @@ def saved_question_index(principal, source) -> Index:
     )
     synonyms = synonyms_for(source)
     owner = _owner_key(principal) if stamp["private"] else None
-    key = (str(source.pk) if source else None, owner, stamp["n"], stamp["latest"], synonyms.fingerprint)
+    key = (backend(), str(source.pk) if source else None, owner, stamp["n"], stamp["latest"], synonyms.fingerprint)
     with _lock:
         index = _indexes.get(key)
         if index is not None:
             _indexes.move_to_end(key)
             return index
     candidates = [{"id": str(pk), "question": question} for pk, question in rows.values_list("id", "question")]
-    index = Index(candidates, synonyms)
+    index = index_factory()(candidates, synonyms)  # BM25, or embeddings (MV_RETRIEVAL_BACKEND)
     with _lock:
         _indexes[key] = index
         while len(_indexes) > CACHED_INDEXES:

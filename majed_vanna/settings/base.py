@@ -428,6 +428,8 @@ LLM_PROVIDER = (env("LLM_PROVIDER", "none") or "none").lower()  # none|openai|an
 LLM_MODEL = env("LLM_MODEL", "")
 LLM_BASE_URL = env("LLM_BASE_URL", "")
 LLM_API_KEY = env("LLM_API_KEY", "")
+# Retrieval of saved questions: bm25 (built in) or embeddings (the extra in requirements-embeddings.txt).
+MV_RETRIEVAL_BACKEND = (env("MV_RETRIEVAL_BACKEND", "bm25") or "bm25").strip().lower()
 # The agent's data source (the database people ask questions of), not Django's own database.
 MV_DATA_SOURCE_URL = env("MV_DATA_SOURCE_URL", f"sqlite:///{DATA_DIR / 'demo.sqlite3'}")
 MV_BACKUP_DIR = env("MV_BACKUP_DIR", str(DATA_DIR / "backups"))
