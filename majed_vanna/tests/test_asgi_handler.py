@@ -8,7 +8,8 @@ import httpx
 import psutil
 import pytest
 
-from majed_vanna.asgi_handler import POOLS
+import majed_vanna.urls  # noqa: F401  (loaded at collection: it imports the OpenAI SDK, which runs `uname` once)
+from majed_vanna.asgi_handler import POOLS, async_view_pool
 
 STREAMS = 60
 PARTS, PAUSE = 4, 0.5  # each stream waits about 2 s in all
@@ -46,3 +47,20 @@ def test_concurrent_streams_on_async_views_share_a_bounded_pool_of_threads(daphn
     # the loop's default executor and the blocking lanes are started once, whatever the number of requests.
     pools = sum(default for _setting, default in POOLS.values())
     assert peak - idle <= pools + 8, (idle, peak)
+
+
+@pytest.mark.parametrize(
+    ("path", "pool"),
+    [
+        ("/api/v1/agent/chat_sse", "default"),  # async views: the shared pool
+        ("/api/v1/agent/chat_poll", "default"),
+        ("/api/v1/config/test-llm", "default"),
+        ("/api/v1/health", "health"),  # the health views: a pool of their own
+        ("/api/v1/health/live", "health"),
+        ("/api/v1/users", None),  # DRF views: Django's thread per request
+        ("/api/v1/auth/me", None),
+        ("/no/such/path", None),
+    ],
+)
+def test_requests_go_to_the_pool_of_their_view(path, pool):
+    assert async_view_pool(path) == pool
