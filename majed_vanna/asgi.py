@@ -4,7 +4,7 @@ request policy as HTTP (``majed_vanna.ws``)."""
 
 import os
 
-from django.core.asgi import get_asgi_application
+from majed_vanna.asgi_handler import get_asgi_application  # Django's, with async views on a bounded pool
 
 
 def _leave_form_bodies_to_django() -> None:

@@ -338,6 +338,9 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
+        # One INFO line per outgoing HTTP request (two per chat with an LLM): noise at the access log's cost.
+        "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
     },
 }
 
@@ -390,6 +393,14 @@ HEALTH_CHECK_TIMEOUT_SECONDS = float(env("HEALTH_CHECK_TIMEOUT_SECONDS", "3"))
 # Seconds the check results are kept in the shared cache: calls within that window do not run them again.
 HEALTH_CACHE_SECONDS = float(env("HEALTH_CACHE_SECONDS", "2"))
 
+# --- Async views under ASGI (majed_vanna.asgi_handler): the sync steps of async views (request policy, ORM, the
+# request signals) run on this many threads per server process, shared by every request, instead of one thread
+# per request for its whole life (a thousand waiting chats held a thousand threads). Keep it below
+# DB_POOL_MAX_SIZE: each of these threads holds a database connection only while a call runs. The health
+# views have ASYNC_HEALTH_THREADS of their own, so that /health answers while chats queue.
+ASYNC_VIEW_THREADS = env_int("ASYNC_VIEW_THREADS", 8)
+ASYNC_HEALTH_THREADS = env_int("ASYNC_HEALTH_THREADS", 2)
+
 # --- Agent SQL runners (README "Read-only data sources"): how agent queries reach a data source.
 # PostgreSQL: connections per data source and server process, seconds a query waits for one, seconds to connect.
 SQL_POOL_MAX_SIZE = env_int("SQL_POOL_MAX_SIZE", 4)
@@ -405,7 +416,7 @@ SQL_SQLITE_MAX_WORKERS = env_int("SQL_SQLITE_MAX_WORKERS", 4)
 # LLM_MAX_CONNECTIONS connections; a call times out after LLM_TIMEOUT_SECONDS (between two streamed events) and
 # is retried up to LLM_MAX_RETRIES times on 408/409/429/5xx and connection errors, waiting Retry-After or
 # LLM_RETRY_BASE_DELAY * 2**attempt, at most LLM_RETRY_MAX_DELAY seconds each time.
-LLM_MAX_CONNECTIONS = env_int("LLM_MAX_CONNECTIONS", 100)
+LLM_MAX_CONNECTIONS = env_int("LLM_MAX_CONNECTIONS", 1000)  # the concurrency goal: 1,000 chats per process
 LLM_TIMEOUT_SECONDS = float(env("LLM_TIMEOUT_SECONDS", "60"))
 LLM_CONNECT_TIMEOUT_SECONDS = float(env("LLM_CONNECT_TIMEOUT_SECONDS", "5"))
 LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2)
