@@ -6,6 +6,17 @@ import pytest
 from .factories import sqlite_file
 
 
+@pytest.fixture(scope="session")
+def built_demo(tmp_path_factory):
+    """The demo SQLite file, built once per test session (it is deterministic; each build takes a second or
+    more): tests copy it into their own data dir."""
+    from agent import demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    demo.build_demo_sqlite(path)
+    return path
+
+
 @pytest.fixture
 def own_data_dir(settings, tmp_path):
     """``MV_DATA_DIR`` (and so the demo file and the embedded default data source) in this test's directory:

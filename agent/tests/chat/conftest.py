@@ -1,6 +1,7 @@
 """Fixtures of the chat tests: the demo data source, an LLM configured against the fake server, a chat caller."""
 
 import json
+import shutil
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -12,8 +13,9 @@ from config_api.services import config_update
 
 
 @pytest.fixture
-def demo_source(own_data_dir, db):
-    """The demo SQLite data source (built in this test's data dir), the default one."""
+def demo_source(own_data_dir, db, built_demo):
+    """The demo SQLite data source (a copy of the session's demo file in this test's data dir), the default one."""
+    shutil.copyfile(built_demo, own_data_dir / "demo.sqlite3")
     return demo_sqlite_install(by="test").source
 
 

@@ -5,7 +5,6 @@ import shutil
 import pytest
 from asgiref.sync import sync_to_async
 
-from agent import demo
 from agent.services.demo_data import demo_sqlite_install
 from agent.tests.chat.conftest import (  # noqa: F401 - fixtures
     _close_llm_clients,
@@ -15,14 +14,6 @@ from agent.tests.chat.conftest import (  # noqa: F401 - fixtures
     openai_llm,
 )
 from config_api.services import config_update
-
-
-@pytest.fixture(scope="session")
-def built_demo(tmp_path_factory):
-    """The demo SQLite file, built once per test session (it is deterministic; building takes a second)."""
-    path = tmp_path_factory.mktemp("engine-demo") / "demo.sqlite3"
-    demo.build_demo_sqlite(path)
-    return path
 
 
 @pytest.fixture

@@ -67,15 +67,6 @@ def answered(principal, *, question: str = SHIPPED, sql: str | None = WRONG_SQL,
     )
 
 
-@pytest.fixture(scope="session")
-def built_demo(tmp_path_factory):
-    from agent import demo
-
-    path = tmp_path_factory.mktemp("knowledge-demo") / "demo.sqlite3"
-    demo.build_demo_sqlite(path)
-    return path
-
-
 @pytest.fixture
 def demo_file(own_data_dir, built_demo):
     """``$MV_DATA_DIR/demo.sqlite3`` in this test's directory, already built."""

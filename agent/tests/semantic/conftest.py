@@ -30,12 +30,9 @@ CREATE TABLE refunds (id INTEGER PRIMARY KEY, order_id INTEGER REFERENCES orders
 
 
 @pytest.fixture(scope="session")
-def demo_file(tmp_path_factory) -> Path:
-    from agent import demo
-
-    path = tmp_path_factory.mktemp("semantic-demo") / "demo.sqlite3"
-    demo.build_demo_sqlite(path)
-    return path
+def demo_file(built_demo) -> Path:
+    """The session's demo file (agent/tests/conftest.py): tests copy it, never change it."""
+    return built_demo
 
 
 @pytest.fixture
