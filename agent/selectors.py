@@ -378,12 +378,22 @@ def tool_registry() -> list[dict]:
     return listed
 
 
-def tool_call_list(*, params) -> QuerySet:
-    """``GET agent/tools/history``: logged calls, newest first, filtered by ``ToolCallFilter``."""
-    from .filters import ToolCallFilter
+def tool_calls_visible(principal) -> QuerySet:
+    """The logged calls ``principal`` may read: ``system_admin`` every one; other ``admin_tools`` holders the calls
+    on data sources their role may use (a call's arguments hold the SQL it ran on that source)."""
     from .models import ToolCall
 
-    return filter_queryset(ToolCallFilter, params, ToolCall.objects.order_by("-created_at", "-id"))
+    calls = ToolCall.objects.all()
+    if may_manage_data_sources(principal):
+        return calls
+    return calls.filter(data_source_id__in=list(data_sources_visible(principal).values_list("pk", flat=True)))
+
+
+def tool_call_list(*, principal, params) -> QuerySet:
+    """``GET agent/tools/history``: the calls ``principal`` may read, newest first, filtered by ``ToolCallFilter``."""
+    from .filters import ToolCallFilter
+
+    return filter_queryset(ToolCallFilter, params, tool_calls_visible(principal).order_by("-created_at", "-id"))
 
 
 def tool_call_caller(call) -> dict:

@@ -77,4 +77,6 @@ class ToolCallViewSet(BaseViewSet):
     pagination_class = EstimatedTotalPagination  # never COUNT(*) the whole log on each page
 
     def list(self, request):
-        return self.paginated(selectors.tool_call_list(params=request.query_params), ToolCallOutputSerializer)
+        return self.paginated(
+            selectors.tool_call_list(principal=request.user, params=request.query_params), ToolCallOutputSerializer
+        )

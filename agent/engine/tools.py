@@ -143,6 +143,7 @@ async def _logged(run, statement: str, elapsed_ms: float, error_code: str = "") 
         success=not error_code,
         error_code=error_code,
         conversation_id=run.conversation_id,
+        data_source_id=run.data_source.pk if run.data_source is not None else None,
     )
 
 

@@ -50,6 +50,9 @@ class ToolCall(models.Model):
     # Not a foreign key: the log outlives a deleted conversation, and recording a call never waits on, or fails
     # over, a constraint check at commit.
     conversation_id = models.UUIDField(null=True, blank=True)
+    # The data source the call read (not a foreign key, like conversation_id): the history shows a reader only the
+    # calls on sources it may see; a call without one (no data source involved) only to ``system_admin``.
+    data_source_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -84,6 +84,7 @@ def tool_call_record(
     success: bool,
     error_code: str = "",
     conversation_id=None,
+    data_source_id=None,
 ) -> ToolCall | None:
     """Append one call to the log (secrets redacted). Returns the row, or ``None`` when it could not be
     written (logged; the call it describes is not failed for that)."""
@@ -96,6 +97,7 @@ def tool_call_record(
                 success=bool(success),
                 error_code=str(error_code or "")[:64],
                 conversation_id=conversation_id or None,
+                data_source_id=data_source_id or None,
                 **_caller(principal),
             )
     except (DatabaseError, DjangoValidationError, ValueError, TypeError):

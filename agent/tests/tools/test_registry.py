@@ -20,7 +20,7 @@ HISTORY = "/api/v1/agent/tools/history"
 ALL_ROLES = ["admin", "superuser", "normal", "integration"]
 
 
-def log(principal, *, success=True, duration=10.0, tool="run_sql", **extra):
+def log(principal, *, success=True, duration=10.0, tool="run_sql", source=None, **extra):
     return tool_call_record(
         principal=principal,
         tool=tool,
@@ -29,7 +29,16 @@ def log(principal, *, success=True, duration=10.0, tool="run_sql", **extra):
         success=success,
         error_code="" if success else "SQL_REFUSED",
         conversation_id=None,
+        data_source_id=source.pk if source is not None else None,
     )
+
+
+@pytest.fixture
+def shop(sqlite_url):
+    """A data source every role may use: calls on it are in every admin_tools holder's history."""
+    from agent.tests.factories import make_source
+
+    return make_source(name="shop", url=sqlite_url)
 
 
 def run_sql_entry(client) -> dict:
@@ -99,11 +108,11 @@ def test_bad_changes_are_refused(admin, api_client_for):
     assert not AuditLog.objects.filter(action="tool.update").exists()
 
 
-def test_history_lists_calls_newest_first_with_filters(user, admin, superuser, api_client_for):
-    old = log(user, args={"sql": "SELECT 'postgresql://a:hunter2@h/db'", "password": "hunter2"})
+def test_history_lists_calls_newest_first_with_filters(user, admin, superuser, api_client_for, shop):
+    old = log(user, args={"sql": "SELECT 'postgresql://a:hunter2@h/db'", "password": "hunter2"}, source=shop)
     ToolCall.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
-    failed = log(admin, success=False)
-    recent = log(user)
+    failed = log(admin, success=False, source=shop)
+    recent = log(user, source=shop)
     client = api_client_for(superuser)
     data = client.get(HISTORY).json()["data"]
     assert [c["id"] for c in data["calls"]] == [recent.pk, failed.pk, old.pk]
@@ -115,6 +124,23 @@ def test_history_lists_calls_newest_first_with_filters(user, admin, superuser, a
     assert [c["id"] for c in client.get(HISTORY, {"until": since}).json()["data"]["calls"]] == [old.pk]
     assert client.get(HISTORY, {"tool": "other"}).json()["data"]["calls"] == []
     assert api_client_for(user).get(HISTORY).status_code == 403
+
+
+def test_history_hides_calls_on_a_source_the_reader_may_not_use(admin, superuser, api_client_for, shop, roots):
+    """Review finding: a superuser (admin_tools, not system_admin) read the SQL run on admins-only sources."""
+    from agent.tests.factories import make_source, sqlite_file
+
+    secret = make_source(name="payroll", url=f"sqlite:///{sqlite_file(roots / 'payroll.sqlite3')}", roles=["admin"])
+    hidden = log(admin, args={"sql": "SELECT salary FROM payroll"}, source=secret)
+    shown = log(admin, source=shop)
+    unknown = log(admin)  # no data source recorded: system_admin only
+    seen = [c["id"] for c in api_client_for(superuser).get(HISTORY).json()["data"]["calls"]]
+    assert seen == [shown.pk]
+    assert {c["id"] for c in api_client_for(admin).get(HISTORY).json()["data"]["calls"]} == {
+        hidden.pk,
+        shown.pk,
+        unknown.pk,
+    }
 
 
 @pytest.mark.django_db(transaction=True)
