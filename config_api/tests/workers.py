@@ -127,7 +127,7 @@ class WorkerSetup:
         self.redis = RedisServer(workdir)
         self.redis.start()
         self.queue = f"mv_fault_{uuid.uuid4().hex[:8]}"
-        self.app = Celery("fault-test", broker=self.redis.url, backend=self.redis.url)
+        self.app = Celery("fault-test", broker=self.redis.url, backend=self.redis.url, set_as_current=False)
         self.app.conf.update(task_default_queue=self.queue, broker_connection_retry_on_startup=True)
         self.workers: list[Worker] = []
 
